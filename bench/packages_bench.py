@@ -1,0 +1,404 @@
+"""Benchmark: `nbcatalog packages` and `diff` on a >= 1 GB, 5-layer image in the local registry.
+
+Prints, in one run:
+1. cold `packages` throughput (MB/s of uncompressed layer data, empty cache, start-up included)
+   next to the raw decompression speed of the same blobs here (python-isal for gzip, zstandard
+   for zstd): target >= 0.7x;
+2. warm `packages` and `diff` (everything cached), start-up included: target < 0.3 s each;
+3. peak RSS of the cold run: target < 150 MB.
+
+The image: a real Debian rootfs from debootstrap (members named ./..., like debootstrap tars), this
+Python's site-packages as a conda prefix, Debian's R site-library, generated conda-meta records and
+JupyterLab extensions, /usr/share/doc (many small files). Image B adds an upgrade layer. Layers,
+rootfs and registry storage are kept under bench/.work/packages/ so they are built and pushed once.
+
+Run: python bench/packages_bench.py [--runs N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import httpx  # noqa: E402
+
+from tests.support.registry import run_registry  # noqa: E402
+
+WORK = ROOT / "bench" / ".work" / "packages"
+CHUNK = 1 << 20
+SITE = Path(sys.prefix) / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" / "site-packages"
+
+
+@dataclass
+class LayerSpec:
+    name: str
+    compression: str  # gzip | zstd
+    tar_args: list[str]
+
+
+@dataclass
+class BuiltLayer:
+    name: str
+    digest: str
+    diff_id: str
+    size: int
+    uncompressed: int
+    media_type: str
+    path: Path
+
+
+def ensure_rootfs() -> Path:
+    rootfs = WORK / "rootfs"
+    if rootfs.is_dir():
+        return rootfs
+    if not shutil.which("debootstrap"):
+        sys.exit("debootstrap is not installed (apt-get install debootstrap)")
+    tmp = WORK / "rootfs.tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    print("debootstrap (once, ~40 s) ...", file=sys.stderr)
+    subprocess.run(
+        ["debootstrap", "--variant=minbase", "bookworm", str(tmp), "http://deb.debian.org/debian"],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    tmp.rename(rootfs)
+    return rootfs
+
+
+def generated_tree() -> Path:
+    """conda-meta records (with realistic file lists) and labextensions, as a conda image has."""
+    tree = WORK / "generated"
+    if tree.is_dir():
+        return tree
+    meta = tree / "opt/conda/conda-meta"
+    meta.mkdir(parents=True)
+    for index in range(400):
+        name = f"pkg{index:03d}"
+        record = {
+            "name": name,
+            "version": f"1.{index % 17}.{index % 5}",
+            "build": f"py311h{index:04x}_0",
+            "channel": "https://conda.anaconda.org/conda-forge/linux-64",
+            "files": [f"lib/python3.11/site-packages/{name}/mod{i}.py" for i in range(200)],
+            "paths_data": {"paths": [{"_path": f"lib/{name}/f{i}", "sha256": "0" * 64} for i in range(200)]},
+        }
+        (meta / f"{name}-{record['version']}-{record['build']}.json").write_text(json.dumps(record))
+    for index in range(30):
+        ext = tree / f"opt/conda/share/jupyter/labextensions/@scope/ext{index}"
+        (ext / "static").mkdir(parents=True)
+        (ext / "package.json").write_text(json.dumps({"name": f"@scope/ext{index}", "version": f"4.{index}.0"}))
+        (ext / "static" / "remoteEntry.js").write_text("x" * 20000)
+    return tree
+
+
+def upgrade_tree(rootfs: Path) -> Path:
+    tree = WORK / "upgrade"
+    if tree.is_dir():
+        return tree
+    status = (rootfs / "var/lib/dpkg/status").read_text()
+    status = status.replace("Version: ", "Version: 1:", 5)
+    (tree / "var/lib/dpkg").mkdir(parents=True)
+    (tree / "var/lib/dpkg/status").write_text(status)
+    site = tree / "opt/conda/lib/python3.11/site-packages"
+    site.mkdir(parents=True)
+    for dist in sorted(SITE.glob("*.dist-info"))[:5]:
+        (site / f".wh.{dist.name}").write_text("")
+    meta = tree / "opt/conda/conda-meta"
+    meta.mkdir(parents=True)
+    (meta / ".wh.pkg000-1.0.0-py311h0000_0.json").write_text("")
+    (meta / "pkg000-2.0.0-py311h0000_0.json").write_text(
+        json.dumps({"name": "pkg000", "version": "2.0.0", "build": "py311h0000_0", "channel": "conda-forge"})
+    )
+    return tree
+
+
+def layer_specs(rootfs: Path) -> tuple[list[LayerSpec], LayerSpec]:
+    gen, up = generated_tree(), upgrade_tree(rootfs)
+    common = ["--numeric-owner", "--owner=0", "--group=0", "--sort=name"]
+    specs = [
+        LayerSpec("rootfs", "gzip", [*common, "-C", str(rootfs), "."]),
+        LayerSpec(
+            "site-packages",
+            "gzip",
+            [
+                *common,
+                "-C",
+                str(SITE.parent),
+                "--transform",
+                "s,^site-packages,opt/conda/lib/python3.11/site-packages,",
+                "site-packages",
+            ],
+        ),
+        LayerSpec(
+            "r-library",
+            "zstd",
+            [
+                *common,
+                "-C",
+                "/usr/lib/R",
+                "--transform",
+                "s,^site-library,usr/local/lib/R/site-library,",
+                "site-library",
+            ],
+        ),
+        LayerSpec("conda-meta", "gzip", [*common, "-C", str(gen), "opt"]),
+        LayerSpec("docs", "zstd", [*common, "-C", "/", "usr/share/doc"]),
+    ]
+    return specs, LayerSpec("upgrade", "gzip", [*common, "-C", str(up), "."])
+
+
+def build_layer(spec: LayerSpec) -> BuiltLayer:
+    """tar | compress to a file, hashing both sides on the way (never the whole layer in memory)."""
+    meta_path = WORK / "layers" / f"{spec.name}.json"
+    if meta_path.is_file():
+        meta = json.loads(meta_path.read_text())
+        return BuiltLayer(**{**meta, "path": Path(meta["path"])})
+    import zstandard
+    from isal import isal_zlib
+
+    meta_path.parent.mkdir(parents=True, exist_ok=True)
+    out_path = WORK / "layers" / f"{spec.name}.blob"
+    compressor = (
+        isal_zlib.compressobj(2, isal_zlib.DEFLATED, 31)
+        if spec.compression == "gzip"
+        else zstandard.ZstdCompressor(level=3).compressobj()
+    )
+    plain, packed = hashlib.sha256(), hashlib.sha256()
+    uncompressed = size = 0
+    tar = subprocess.Popen(["tar", "-cf", "-", *spec.tar_args], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    assert tar.stdout is not None
+    with out_path.open("wb") as out:
+        while chunk := tar.stdout.read(CHUNK):
+            plain.update(chunk)
+            uncompressed += len(chunk)
+            data = compressor.compress(chunk)
+            packed.update(data)
+            size += len(data)
+            out.write(data)
+        data = compressor.flush()
+        packed.update(data)
+        size += len(data)
+        out.write(data)
+    tar.wait()
+    media = "application/vnd.oci.image.layer.v1.tar+" + spec.compression
+    built = BuiltLayer(
+        spec.name, "sha256:" + packed.hexdigest(), "sha256:" + plain.hexdigest(), size, uncompressed, media, out_path
+    )
+    meta_path.write_text(json.dumps({**built.__dict__, "path": str(out_path)}))
+    return built
+
+
+def push(base: str, repo: str, tag: str, layers: list[BuiltLayer]) -> None:
+    with httpx.Client(timeout=300) as client:
+        for layer in layers:
+            if client.head(f"{base}/v2/{repo}/blobs/{layer.digest}").status_code == 200:
+                continue
+            started = client.post(f"{base}/v2/{repo}/blobs/uploads/")
+            location = httpx.URL(base).join(started.headers["location"]).copy_merge_params({"digest": layer.digest})
+
+            def body(path: Path = layer.path) -> Iterator[bytes]:
+                with path.open("rb") as handle:
+                    while chunk := handle.read(CHUNK):
+                        yield chunk
+
+            done = client.put(location, content=body(), headers={"Content-Length": str(layer.size)})
+            done.raise_for_status()
+        config = json.dumps(
+            {
+                "architecture": "amd64",
+                "os": "linux",
+                "created": "2024-01-01T00:00:00Z",
+                "config": {},
+                "rootfs": {"type": "layers", "diff_ids": [layer.diff_id for layer in layers]},
+                "history": [{"created_by": f"layer {layer.name}"} for layer in layers],
+            }
+        ).encode()
+        config_digest = "sha256:" + hashlib.sha256(config).hexdigest()
+        started = client.post(f"{base}/v2/{repo}/blobs/uploads/")
+        location = httpx.URL(base).join(started.headers["location"]).copy_merge_params({"digest": config_digest})
+        client.put(location, content=config).raise_for_status()
+        manifest = {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "config": {
+                "mediaType": "application/vnd.oci.image.config.v1+json",
+                "digest": config_digest,
+                "size": len(config),
+            },
+            "layers": [{"mediaType": x.media_type, "digest": x.digest, "size": x.size} for x in layers],
+        }
+        client.put(
+            f"{base}/v2/{repo}/manifests/{tag}",
+            content=json.dumps(manifest).encode(),
+            headers={"Content-Type": manifest["mediaType"]},
+        ).raise_for_status()
+
+
+def raw_decompression(layers: list[BuiltLayer]) -> float:
+    """Uncompressed MB/s of decompressing the blobs with python-isal / zstandard, nothing else."""
+    import zstandard
+    from isal import isal_zlib
+
+    total, elapsed = 0, 0.0
+    for layer in layers:
+        started = time.perf_counter()
+        if layer.media_type.endswith("gzip"):
+            inflater = isal_zlib.decompressobj(31)
+            with layer.path.open("rb") as handle:
+                while chunk := handle.read(CHUNK):
+                    total += len(inflater.decompress(chunk))
+        else:
+            zstd = zstandard.ZstdDecompressor().decompressobj()
+            with layer.path.open("rb") as handle:
+                while chunk := handle.read(CHUNK):
+                    total += len(zstd.decompress(chunk))
+        elapsed += time.perf_counter() - started
+    return total / elapsed / 1e6
+
+
+#: ``--stream-auth``: run the CLI with RegistryAuth.requires_response_body off. With it on (as of this
+#: writing), httpx reads every response body whole before returning it, so a "streamed" layer sits in
+#: memory entirely (peak RSS ~ the biggest layers in flight) and the walk cannot overlap the download.
+STREAM_AUTH = (
+    "import sys; from nbcatalog.registry.auth import RegistryAuth; "
+    "RegistryAuth.requires_response_body = False; from nbcatalog.cli.main import main; sys.exit(main())"
+)
+LAUNCH = ["-m", "nbcatalog"]
+#: As installed tools run: with bytecode caching (this machine sets PYTHONDONTWRITEBYTECODE=1, which
+#: would add ~30 ms of compiling to every start).
+CHILD_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
+def walk_files(layers: list[BuiltLayer]) -> float:
+    """Uncompressed MB/s of the layer walk alone (decompress + tar scan + parse) over the blob files:
+    what the walker costs on top of raw decompression, without HTTP and digest checks."""
+    from nbcatalog.packages.image import _package_reader
+
+    total, started = 0, time.perf_counter()
+    for layer in layers:
+        reader = _package_reader(layer.name)
+        with layer.path.open("rb") as handle:
+            while chunk := handle.read(CHUNK):
+                reader.feed(chunk)
+        total += reader.finish().uncompressed_bytes
+    return total / (time.perf_counter() - started) / 1e6
+
+
+def download_only(ref: str) -> float:
+    """Seconds to download and digest-check every layer through the Session, nothing else: the
+    floor under a cold `packages` run that no walker can beat."""
+    import asyncio
+
+    from nbcatalog.refs import parse_reference
+    from nbcatalog.session import Session, SessionOptions
+
+    async def work() -> float:
+        async with Session(SessionOptions(cache_dir=None)) as session:
+            image = await session.resolve(parse_reference(ref))
+            started = time.perf_counter()
+            for layer in image.manifest.layers:
+                async for _ in session.stream_blob(image.pinned, layer):
+                    pass
+            return time.perf_counter() - started
+
+    return asyncio.run(work())
+
+
+def run_measured(args: list[str]) -> tuple[float, float, str]:
+    """(wall seconds, peak RSS in MB, stdout) of one `nbcatalog` process, start-up included."""
+    with tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        process = subprocess.Popen([sys.executable, *LAUNCH, *args], stdout=subprocess.PIPE, stderr=err, env=CHILD_ENV)
+        assert process.stdout is not None
+        out = process.stdout.read()
+        _, status, usage = os.wait4(process.pid, 0)  # wait4, not communicate(): it reports peak RSS
+        elapsed = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        if process.returncode:
+            err.seek(0)
+            sys.exit(f"nbcatalog {' '.join(args)} failed: {err.read().decode()}")
+    return elapsed, usage.ru_maxrss / 1024, out.decode()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=5, help="warm runs (median)")
+    parser.add_argument("--cold-runs", type=int, default=3, help="cold runs (best; peak RSS: worst)")
+    parser.add_argument("--stream-auth", action="store_true", help="see STREAM_AUTH")
+    args = parser.parse_args()
+    if args.stream_auth:
+        LAUNCH[:] = ["-c", STREAM_AUTH]
+        from nbcatalog.registry.auth import RegistryAuth
+
+        RegistryAuth.requires_response_body = False  # the same for download_only() in this process
+    WORK.mkdir(parents=True, exist_ok=True)
+    rootfs = ensure_rootfs()
+    specs, upgrade_spec = layer_specs(rootfs)
+    layers = [build_layer(spec) for spec in specs]
+    upgrade = build_layer(upgrade_spec)
+    with run_registry(WORK / "registry") as registry:
+        push(registry.url, "bench/notebook", "a", layers)
+        push(registry.url, "bench/notebook", "b", [*layers, upgrade])
+        ref_a, ref_b = f"{registry.host}/bench/notebook:a", f"{registry.host}/bench/notebook:b"
+        uncompressed = sum(layer.uncompressed for layer in layers)
+        compressed = sum(layer.size for layer in layers)
+        print(
+            f"image A: {len(layers)} layers, {uncompressed / 1e6:.0f} MB uncompressed, "
+            f"{compressed / 1e6:.0f} MB compressed"
+        )
+        for layer in layers:
+            print(f"  {layer.name:<14} {layer.media_type.rsplit('+', 1)[1]:<5} {layer.uncompressed / 1e6:7.1f} MB")
+        # Best of a few, interleaved: on a shared 2-core machine single runs swing by +-30%.
+        raws, walks, colds, rsses, downloads = [], [], [], [], []
+        for _ in range(args.cold_runs):
+            downloads.append(download_only(ref_a))
+            raws.append(raw_decompression(layers))
+            walks.append(walk_files(layers))
+            with tempfile.TemporaryDirectory() as empty_cache:
+                seconds, peak, out = run_measured(["packages", ref_a, "--json", "--cache-dir", empty_cache])
+            colds.append(seconds)
+            rsses.append(peak)
+        raw, walk, cold, rss = max(raws), max(walks), min(colds), max(rsses)
+        download = uncompressed / min(downloads) / 1e6
+        count = len(json.loads(out)["packages"])
+        throughput = uncompressed / cold / 1e6
+        with tempfile.TemporaryDirectory() as cache:
+            run_measured(["packages", ref_a, "--json", "--cache-dir", cache])
+            warm = statistics.median(
+                run_measured(["packages", ref_a, "--json", "--cache-dir", cache])[0] for _ in range(args.runs)
+            )
+            run_measured(["packages", ref_b, "--json", "--cache-dir", cache])  # caches the upgrade layer
+            diff = statistics.median(
+                run_measured(["diff", ref_a, ref_b, "--json", "--cache-dir", cache])[0] for _ in range(args.runs)
+            )
+        from nbcatalog.packages.decompress import gzip_backend
+
+        print(f"packages found: {count}; gzip via {gzip_backend()}")
+        print(f"raw decompression of the same blobs: {raw:7.0f} MB/s")
+        print(f"download + digest only (Session):    {download:7.0f} MB/s  = {download / raw:.2f}x raw (the floor)")
+        print(f"layer walk over the blob files:      {walk:7.0f} MB/s  = {walk / raw:.2f}x raw (no HTTP, no digest)")
+        print(
+            f"cold packages (start-up included): {throughput:7.0f} MB/s  = {throughput / raw:.2f}x raw "
+            f"(target >= 0.7x), {cold:.2f} s"
+        )
+        print(f"peak RSS of the cold run:          {rss:7.0f} MB   (target < 150 MB)")
+        print(f"warm packages:                     {warm:7.3f} s    (target < 0.3 s)")
+        print(f"warm diff:                         {diff:7.3f} s    (target < 0.3 s)")
+
+
+if __name__ == "__main__":
+    main()

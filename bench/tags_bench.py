@@ -1,0 +1,98 @@
+"""Benchmark: `nbcatalog tags` against skopeo on the local registry, measured in the same run.
+
+1. `nbcatalog tags REPO` vs `skopeo list-tags` on a repository with 2,000 tags, start-up included
+   (target: within 5x of skopeo).
+2. `nbcatalog tags --details` on 200 tags vs a loop of `skopeo inspect --no-tags` calls that fetch
+   the same facts (digest, created, platform) per tag (target: >= 10x faster).
+
+Run: python bench/tags_bench.py [--runs N]. The registry's storage is kept under bench/.work/ so the
+2,000 manifest PUTs happen once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import compileall
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.support.images import base_image, layered_image  # noqa: E402
+from tests.support.registry import Pusher, run_registry  # noqa: E402
+
+WORK = ROOT / "bench" / ".work" / "tags"
+
+
+#: Children run as an installed tool would: with bytecode (pip compiles it; some shells here disable it).
+CHILD_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
+def timed(cmd: list[str], runs: int) -> float:
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        result = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=CHILD_ENV)
+        if result.returncode != 0:
+            sys.exit(f"{cmd} failed: {result.stderr}")
+        samples.append(time.perf_counter() - started)
+    return statistics.median(samples)
+
+
+def ensure_repo(pusher: Pusher, repo: str, count: int, marker: Path) -> None:
+    if marker.exists():
+        return
+    base = base_image()
+    artifacts = [layered_image(base, f"{n}.0.0") for n in range(4)]
+    tags = [f"v{i // 100}.{(i // 10) % 10}.{i % 10}" for i in range(count)]
+    for artifact in artifacts:
+        pusher.push(repo, artifact)
+    for position, artifact in enumerate(artifacts):
+        pusher.tag_many(repo, artifact, tags[position::4])
+    marker.touch()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=7)
+    args = parser.parse_args()
+    WORK.mkdir(parents=True, exist_ok=True)
+    compileall.compile_dir(str(ROOT / "nbcatalog"), quiet=1)
+    nbcatalog = shutil.which("nbcatalog") or sys.exit("nbcatalog is not installed (bash scripts/setup)")
+    with run_registry(WORK) as server, Pusher(server.url) as pusher:
+        ensure_repo(pusher, "bench/many", 2000, WORK / "many.done")
+        ensure_repo(pusher, "bench/details", 200, WORK / "details.done")
+        many, details = f"{server.host}/bench/many", f"{server.host}/bench/details"
+
+        ours = timed([nbcatalog, "tags", many, "--no-cache"], args.runs)
+        theirs = timed(["skopeo", "list-tags", "--tls-verify=false", f"docker://{many}"], args.runs)
+        print(
+            f"tags, 2,000 tags:      nbcatalog {ours * 1000:7.1f} ms   skopeo list-tags {theirs * 1000:7.1f} ms"
+            f"   ratio {ours / theirs:5.2f}x (target <= 5x)"
+        )
+
+        detail_runs = max(1, args.runs // 3)
+        ours = timed([nbcatalog, "tags", details, "--details", "--no-cache"], detail_runs)
+        tags = [f"v{i // 100}.{(i // 10) % 10}.{i % 10}" for i in range(200)]
+        started = time.perf_counter()
+        for tag in tags:
+            subprocess.run(
+                ["skopeo", "inspect", "--no-tags", "--tls-verify=false", f"docker://{details}:{tag}"],
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
+        theirs = time.perf_counter() - started
+        print(
+            f"tags --details, 200:   nbcatalog {ours * 1000:7.1f} ms   skopeo inspect loop {theirs * 1000:7.1f} ms"
+            f"   speed-up {theirs / ours:5.1f}x (target >= 10x)"
+        )
+
+
+if __name__ == "__main__":
+    main()

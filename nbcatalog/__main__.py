@@ -1,0 +1,5 @@
+import sys
+
+from nbcatalog.cli.main import main
+
+sys.exit(main())

@@ -1,0 +1,105 @@
+"""What the audit knows about an image beyond its tags, and where that knowledge comes from.
+
+A :class:`FactSource` reads it through the session: :class:`ConfigFacts` (CUDA and Kubeflow readiness
+from each config), :class:`LineageFacts` (plus ``stale-base``), or :class:`NoFacts` (``--tags-only``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from nbcatalog.errors import NbcatalogError
+
+if TYPE_CHECKING:
+    from nbcatalog.refs import AnyRef
+    from nbcatalog.session import Session
+
+
+@dataclass(frozen=True, slots=True)
+class ImageFacts:
+    """What is known about one image beyond its tags (``None``: not known, so no finding)."""
+
+    cuda: bool | None = None
+    kubeflow_problems: tuple[str, ...] | None = None  # () = ready
+    stale_base: str | None = None  # message, e.g. "built on jupyter:v1.9.0; the catalog has v1.10.0"
+    stale_base_suggested: str | None = None
+    created: datetime.datetime | None = None  # the config's, for "days behind"
+
+
+class FactSource(Protocol):
+    """Supplies :class:`ImageFacts` (lineage, CUDA, Kubeflow readiness) for ``repo:tag`` keys."""
+
+    async def facts(self, session: Session, refs: Sequence[AnyRef]) -> Mapping[str, ImageFacts]: ...
+
+
+class NoFacts:
+    """``--tags-only``: no image configs read, so no GPU, Kubeflow or lineage findings."""
+
+    async def facts(self, session: Session, refs: Sequence[AnyRef]) -> Mapping[str, ImageFacts]:
+        return {}
+
+
+class ConfigFacts:
+    """Default facts from each image's config: CUDA (nbcatalog.cuda) and Kubeflow's requirements."""
+
+    async def facts(self, session: Session, refs: Sequence[AnyRef]) -> Mapping[str, ImageFacts]:
+        from nbcatalog.cuda import detect_cuda_in_config
+        from nbcatalog.kubeflowreq import check_kubeflow
+
+        async def one(ref: AnyRef) -> tuple[str, ImageFacts] | None:
+            try:
+                image = await session.resolve(ref)
+            except NbcatalogError:
+                return None
+            cuda = detect_cuda_in_config(image.config, tag=ref.tag) is not None
+            report = check_kubeflow(image.config, None)
+            problems = tuple(f"{r.description} ({r.evidence})" for r in report.failures)
+            created = parse_time(image.config.created)
+            return image_key(ref), ImageFacts(cuda=cuda, kubeflow_problems=problems, created=created)
+
+        results = await asyncio.gather(*(one(ref) for ref in refs))
+        return dict(result for result in results if result is not None)
+
+
+class LineageFacts:
+    """ConfigFacts plus ``stale-base`` from nbcatalog.lineage for the catalog's own images (opt-in: it
+    scans parent repositories)."""
+
+    def __init__(self, catalog_path: str | Path) -> None:
+        self.catalog_path = catalog_path
+
+    async def facts(self, session: Session, refs: Sequence[AnyRef]) -> Mapping[str, ImageFacts]:
+        from dataclasses import replace
+
+        from nbcatalog.catalog import load_catalog
+        from nbcatalog.lineage import catalog_lineage
+
+        found = dict(await ConfigFacts().facts(session, refs))
+        run = await catalog_lineage(session, load_catalog(self.catalog_path).images)
+        for entry in run.entries:
+            for issue in entry.issues:
+                if issue.kind == "stale-base":
+                    key = f"{entry.image.repository}:{entry.image.tag}"
+                    found[key] = replace(found.get(key, ImageFacts()), stale_base=issue.message)
+        return found
+
+
+def image_key(ref: AnyRef) -> str:
+    """``registry/repository:tag``, the key facts, digests and findings share (no tag means latest)."""
+    return f"{ref.name}:{ref.tag or 'latest'}"
+
+
+def parse_time(text: str | None) -> datetime.datetime | None:
+    """An image config's ``created`` as an aware datetime; anything unreadable is not known."""
+    if not text:
+        return None
+    try:
+        value = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=datetime.UTC)

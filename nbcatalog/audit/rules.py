@@ -1,0 +1,260 @@
+"""The audit's rules: profile records + what the registries said + image facts in, findings out.
+
+A pure function, :func:`audit`, so every rule is tested with facts given directly; the I/O that fills
+a :class:`RegistryView` is :func:`nbcatalog.audit.fetch.collect`.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from nbcatalog.audit.facts import ImageFacts, image_key
+from nbcatalog.errors import NbcatalogError
+from nbcatalog.profilefiles import CHART_DEDICATED_KEYS, ProfileImage
+from nbcatalog.refs import parse_reference
+from nbcatalog.tagfamilies import (
+    MOVING_TAGS,
+    Severity,
+    UpdateOptions,
+    classify,
+    how_far_behind,
+    newer_tags,
+    parse_policy,
+    severity,
+    sort_tags,
+)
+
+SEVERITIES: tuple[Severity, ...] = ("info", "warning", "error")
+#: Old homes of notebook images and their successors (prefix of ``registry/repository``).
+MOVED_REGISTRIES: tuple[tuple[str, str], ...] = (
+    ("public.ecr.aws/j1r0q0g6/notebooks/notebook-servers/", "ghcr.io/kubeflow/kubeflow/notebook-servers/"),
+    ("docker.io/kubeflownotebookswg/", "ghcr.io/kubeflow/kubeflow/notebook-servers/"),
+    ("docker.io/jupyter/", "quay.io/jupyter/"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One problem at one place; ``fix`` is where --fix writes ``suggested`` over ``current``."""
+
+    path: str
+    line: int
+    image: str
+    kind: str
+    severity: Severity
+    current: str | None
+    suggested: str | None
+    message: str
+    context: str = ""
+    col: int = 1
+    fix: tuple[int, int] | None = None
+
+    @property
+    def source(self) -> str:
+        return f"{self.path}:{self.line}"
+
+    def to_json(self) -> dict[str, Any]:
+        keys = ("source", "image", "kind", "severity", "current", "suggested", "message")
+        out = {key: getattr(self, key) for key in keys}
+        out.update(path=self.path, line=self.line, column=self.col, context=self.context)
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class RegistryView:
+    """What the registries said, keyed by ``registry/repository`` and ``registry/repository:tag``."""
+
+    tags: Mapping[str, Sequence[str] | None] = field(default_factory=dict)  # None: no such repository
+    errors: Mapping[str, str] = field(default_factory=dict)
+    digests: Mapping[str, str] = field(default_factory=dict)
+    created: Mapping[str, Mapping[str, datetime.datetime]] = field(default_factory=dict)
+    facts: Mapping[str, ImageFacts] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class AuditOptions:
+    update: UpdateOptions = field(default_factory=UpdateOptions)
+    unknown_images: bool = True
+
+
+def audit(
+    records: Sequence[ProfileImage],
+    view: RegistryView,
+    *,
+    catalog: Sequence[ProfileImage] = (),
+    options: AuditOptions = AuditOptions(),
+) -> list[Finding]:
+    """Findings for ``records``, judged on ``view``; the same finding at the same place once."""
+    policies = {
+        name: record.tag_policy for record in catalog if (name := _repo_name(record.image)) and record.tag_policy
+    }
+    known = {name for record in catalog if (name := _repo_name(record.image))}
+    findings: list[Finding] = []
+    for record in records:
+        if not record.template:
+            findings.extend(_judge(record, view, policies, known if catalog else None, options))
+    unique = {(f.path, f.line, f.col, f.kind, f.message): f for f in findings}
+    ordered = sorted(unique.values(), key=lambda f: (f.path, f.line, f.col, f.kind))
+    out: list[Finding] = []
+    said: set[str] = set()  # an unreachable repository is one finding, not one per profile
+    for f in ordered:
+        if f.kind == "registry-error":
+            if f.message in said:
+                continue
+            said.add(f.message)
+        out.append(f)
+    return out
+
+
+def _repo_name(image: str) -> str | None:
+    try:
+        return parse_reference(image).name
+    except NbcatalogError:
+        return None
+
+
+def _judge(
+    record: ProfileImage,
+    view: RegistryView,
+    policies: Mapping[str, str],
+    known: set[str] | None,
+    options: AuditOptions,
+) -> Iterable[Finding]:
+    def finding(kind: str, level: Severity, message: str, current: str | None = None, **more: Any) -> Finding:
+        return Finding(
+            record.path, record.line, record.image, kind, level, current, more.pop("suggested", None),
+            message, record.context, record.col, **more,
+        )  # fmt: skip
+
+    try:
+        ref = parse_reference(record.image)
+    except NbcatalogError as exc:
+        yield finding("invalid-reference", "error", exc.message, record.image)
+        return
+    yield from _scheduling_findings(record, view.facts.get(image_key(ref)), finding)
+    if record.inherited:  # the default image's own record has the rest
+        return
+    for old, new in MOVED_REGISTRIES:
+        if str(ref).startswith(old):
+            moved = new + str(ref).removeprefix(old)
+            yield finding("moved-registry", "warning", f"{old}… moved to {new}…", ref.name, suggested=moved)
+    if known is not None and record.kind != "catalog" and ref.name not in known and options.unknown_images:
+        yield finding("unknown-image", "info", f"{ref.name} is not in the catalog", ref.name)
+    if ref.name in view.errors:
+        yield finding("registry-error", "warning", view.errors[ref.name], ref.tag)
+        return
+    tags = view.tags.get(ref.name, ())
+    tag = ref.tag
+    created = view.created.get(ref.name)
+    policy = parse_policy(record.tag_policy or policies.get(ref.name), where=record.source)
+    if (tag is None or classify(tag).kind == "moving") and ref.digest is None:
+        pin = _newest_pinnable(tag, tags or (), created)
+        text = f"'{tag}' moves" if tag else "no tag means 'latest', which moves"
+        yield finding(
+            "mutable-tag", "warning", f"{text}: pin a version tag", tag, suggested=pin, fix=record.tag_position
+        )
+    if ref.name not in view.tags:
+        return  # not asked (or not answered): nothing to say about its tags
+    if tags is None:
+        yield finding("missing-tag", "error", f"repository {ref.name} does not exist", tag)
+        return
+    if tag is None:
+        return
+    if tag not in tags:
+        candidates = newer_tags(tag, tags, policy=policy, options=options.update, created=created)
+        yield finding(
+            "missing-tag", "error", f"tag {tag} does not exist in {ref.name}", tag,
+            suggested=candidates[-1] if candidates else None,
+        )  # fmt: skip
+        return
+    current_digest = view.digests.get(image_key(ref))
+    if record.pinned_digest and current_digest and current_digest != record.pinned_digest:
+        yield finding(
+            "mutable-tag", "error",
+            f"{tag} now points at {current_digest[:19]}…, not the pinned {record.pinned_digest[:19]}…", tag,
+        )  # fmt: skip
+    newer = newer_tags(tag, tags, policy=policy, options=options.update, created=created)
+    behind = how_far_behind(tag, newer, created=created)
+    if behind is not None:
+        level = severity(behind)
+        parts = [f"{behind.versions} newer tag{'s' if behind.versions != 1 else ''} of the same scheme"]
+        if behind.days is not None:
+            parts.append(f"{behind.days} days newer")
+        message = f"{', '.join(parts)}: {behind.newest}"
+        fix = record.tag_position
+        if record.pinned_digest or ref.digest:  # a tag alone would no longer match its digest
+            fix = None
+            message += "; update the digest with the tag"
+        if record.hidden or record.redirect_to:
+            level, message = "info", f"{message} (kept for existing workspaces: hidden or redirected)"
+        if record.kind == "workspacekind":  # options are versioned by id: add one, redirect the old
+            fix = None
+            if not record.redirect_to:
+                message += f"; add an imageConfig value for {behind.newest} and redirect this one to it"
+        yield finding("stale-tag", level, message, tag, suggested=behind.newest, fix=fix)
+
+
+def _newest_pinnable(
+    moving: str | None, tags: Sequence[str], created: Mapping[str, datetime.datetime] | None
+) -> str | None:
+    """The newest release of the biggest version family sharing the moving tag's prefix
+    (``cuda12-latest`` -> ``cuda12-2024-12-02``, ``latest`` -> ``2024-12-02`` or ``v1.10.0``)."""
+    version = classify(moving) if moving else None
+    prefix = version.family[1] if version and version.kind == "moving" and moving not in MOVING_TAGS else ""
+    families: dict[tuple[str, ...], list[str]] = {}
+    for tag in sort_tags(tags, created):
+        candidate = classify(tag)
+        if candidate.kind in ("semver", "date") and not candidate.prerelease and candidate.family[1] == prefix:
+            families.setdefault(candidate.family, []).append(tag)
+    return max(families.values(), key=len)[-1] if families else None
+
+
+def _scheduling_findings(record: ProfileImage, facts: ImageFacts | None, finding: Any) -> Iterable[Finding]:
+    scheduling = record.scheduling
+    for key in scheduling.ignored_keys:
+        yield Finding(
+            record.path, key.line, record.image, "ignored-key", "warning", key.key, None,
+            f"KubeSpawner ignores '{key.key}' in kubespawner_override; use {key.hint}", record.context, key.col,
+        )  # fmt: skip
+    dedicated = any(t.get("key") in CHART_DEDICATED_KEYS for t in scheduling.tolerations)
+    if record.kind == "z2jh" and scheduling.gpu_limited and scheduling.tolerations_overridden and not dedicated:
+        yield finding(
+            "ignored-key", "warning",
+            "this GPU profile's tolerations replace the chart's hub.jupyter.org/dedicated toleration: "
+            "add it back or the pod cannot use the dedicated user nodes",
+        )  # fmt: skip
+    if facts is None:
+        return
+    gpu = scheduling.gpu_limited or scheduling.gpu_offered
+    if facts.cuda and scheduling.gpu_mode != "auto" and not gpu:
+        hint = " (its node selector targets GPU nodes, but no GPU is requested)" if scheduling.node_selector else ""
+        if scheduling.ignored_keys:
+            hint = f" (KubeSpawner ignores {', '.join(k.key for k in scheduling.ignored_keys)} here)"
+        yield finding("cuda-without-gpu", "warning", f"a CUDA image with no GPU limit{hint}")
+    if facts.cuda is False and scheduling.gpu_limited:
+        limits = ", ".join(f"{k}: {v}" for k, v in scheduling.resource_limits.items())
+        yield finding("gpu-without-cuda", "warning", f"requests a GPU ({limits}) for an image without CUDA")
+    if facts.kubeflow_problems and record.kind in ("kubeflow", "workspacekind"):
+        yield finding("not-kubeflow-ready", "warning", "; ".join(facts.kubeflow_problems))
+    if facts.stale_base:
+        yield finding("stale-base", "warning", facts.stale_base, suggested=facts.stale_base_suggested)
+
+
+def failed(findings: Sequence[Finding], fail_on: str) -> bool:
+    """Exit code 1 material: any finding at or above ``fail_on`` (``none`` never fails)."""
+    if fail_on == "none":
+        return False
+    threshold = SEVERITIES.index(fail_on)
+    return any(SEVERITIES.index(f.severity) >= threshold for f in findings)
+
+
+def fixes(findings: Sequence[Finding]) -> dict[str, dict[tuple[int, int], tuple[str, str]]]:
+    """The --fix edits per file: stale tags only (a moving tag is pinned only on purpose)."""
+    edits: dict[str, dict[tuple[int, int], tuple[str, str]]] = {}
+    for f in findings:
+        if f.kind == "stale-tag" and f.fix and f.current and f.suggested and not f.path.startswith("cluster:"):
+            edits.setdefault(f.path, {})[f.fix] = (f.current, f.suggested)
+    return edits

@@ -1,0 +1,179 @@
+"""catalog.yaml as an editable round-trip document: the terminal app's edits keep the admins' layout."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from nbcatalog.catalog.model import IMAGE_KEYS, GpuMode
+from nbcatalog.catalog.validate import catalog_from_data
+from nbcatalog.errors import CatalogError
+
+
+class CatalogDocument:
+    """catalog.yaml as an editable round-trip document: each edit is validated, ``save()`` is atomic.
+
+    An edit that would make the catalog invalid raises CatalogError and leaves the document as it was.
+    """
+
+    def __init__(self, path: str | Path, data: Any, text: str, indent: tuple[int, int, int]) -> None:
+        self.path = Path(path)
+        self.data = data
+        self._loaded_text = text
+        self._indent = indent
+        self._preamble = ""  # the comments of a file that held no YAML yet (ruamel has nowhere to keep them)
+        self.catalog = catalog_from_data(data, str(self.path))
+
+    @classmethod
+    def load(cls, path: str | Path) -> CatalogDocument:
+        from nbcatalog.yamlio import guess_indent, load_yaml, read_text
+
+        text = read_text(path)
+        data = load_yaml(text, str(path))
+        if data is None:
+            from ruamel.yaml.comments import CommentedMap
+
+            data = CommentedMap()
+            document = cls(path, data, text, guess_indent(text))
+            document._preamble = text if text.endswith("\n") or not text else text + "\n"
+            return document
+        return cls(path, data, text, guess_indent(text))
+
+    def text(self) -> str:
+        from nbcatalog.yamlio import dump_yaml
+
+        body = dump_yaml(self.data, indent=self._indent) if self.data else ""
+        return self._preamble + body
+
+    def save(self, *, force: bool = False) -> None:
+        """Write atomically; refuse when someone else changed the file since it was loaded."""
+        from nbcatalog.yamlio import atomic_write_text
+
+        try:
+            on_disk = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            on_disk = self._loaded_text
+        if on_disk != self._loaded_text and not force:
+            raise CatalogError("changed on disk since it was loaded; reload before saving", where=str(self.path))
+        text = self.text()
+        atomic_write_text(self.path, text)
+        self._loaded_text = text
+
+    # -- edits --------------------------------------------------------------------------------
+
+    def set_tag(self, name: str, tag: str, *, digest: str | None = None) -> None:
+        """Move an image to a new tag; a digest pin is replaced (or dropped) with it."""
+
+        def edit(entry: Any) -> None:
+            entry["tag"] = tag
+            if digest is not None:
+                entry["digest"] = digest
+            elif "digest" in entry:
+                del entry["digest"]
+
+        self._edit_entry(name, edit)
+
+    def set_field(self, name: str, key: str, value: Any) -> None:
+        """Set one key of an entry (``None`` removes it); the key must be one the schema knows."""
+        if key not in IMAGE_KEYS or (key == "name" and value is None):
+            raise CatalogError(f"cannot set {key!r} on an image", where=str(self.path))
+
+        def edit(entry: Any) -> None:
+            if value is None:
+                entry.pop(key, None)
+            else:
+                entry[key] = value
+
+        self._edit_entry(name, edit)
+
+    def set_parent(self, name: str, parent: str | None) -> None:
+        self.set_field(name, "parent", parent)
+
+    def set_kind(self, name: str, kind: str) -> None:
+        self.set_field(name, "kind", kind)
+
+    def set_gpu(self, name: str, gpu: GpuMode) -> None:
+        self.set_field(name, "gpu", gpu)
+
+    def set_default(self, name: str) -> None:
+        """Make ``name`` the default image: the flag moves, other entries keep their layout."""
+
+        def edit() -> None:
+            for entry in self._entries():
+                if entry.get("name") == name:
+                    entry["default"] = True
+                elif "default" in entry:
+                    entry["default"] = False
+
+        self._entry(name)
+        self._transaction(edit)
+
+    def add_image(self, fields: Mapping[str, Any], *, after: str | None = None) -> None:
+        """Append an entry (or insert it after ``after``), keys in the schema's order."""
+        from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+        entry = CommentedMap()
+        for key in IMAGE_KEYS:
+            if key in fields and fields[key] is not None:
+                entry[key] = fields[key]
+        unknown = set(fields) - set(IMAGE_KEYS)
+        if unknown:
+            raise CatalogError(f"unknown image keys: {', '.join(sorted(unknown))}", where=str(self.path))
+
+        def edit() -> None:
+            if not isinstance(self.data.get("images"), list):
+                self.data["images"] = CommentedSeq()
+            images = self.data["images"]
+            index = len(images)
+            if after is not None:
+                index = next(i for i, e in enumerate(images) if e.get("name") == after) + 1
+            images.insert(index, entry)
+
+        if after is not None:
+            self._entry(after)
+        self._transaction(edit)
+
+    def remove_image(self, name: str) -> None:
+        """Remove an entry; refused while other entries name it as their parent."""
+        children = [image.name for image in self.catalog.children(name)]
+        if children:
+            raise CatalogError(
+                f"cannot remove {name!r}: it is the parent of {', '.join(children)}", where=str(self.path)
+            )
+        self._entry(name)
+
+        def edit() -> None:
+            images = self.data["images"]
+            index = next(i for i, e in enumerate(images) if e.get("name") == name)
+            del images[index]
+
+        self._transaction(edit)
+
+    # -- machinery ----------------------------------------------------------------------------
+
+    def _entries(self) -> list[Any]:
+        images = self.data.get("images") if isinstance(self.data, Mapping) else None
+        return list(images) if isinstance(images, list) else []
+
+    def _entry(self, name: str) -> Any:
+        for entry in self._entries():
+            if isinstance(entry, Mapping) and entry.get("name") == name:
+                return entry
+        raise CatalogError(f"no image named {name!r} in the catalog", where=str(self.path))
+
+    def _edit_entry(self, name: str, edit: Any) -> None:
+        entry = self._entry(name)
+        self._transaction(lambda: edit(entry))
+
+    def _transaction(self, edit: Any) -> None:
+        """Apply ``edit``; if the result does not validate, restore the previous document."""
+        import copy
+
+        backup = copy.deepcopy(self.data)
+        edit()
+        try:
+            self.catalog = catalog_from_data(self.data, str(self.path))
+        except CatalogError:
+            self.data = backup
+            raise

@@ -1,0 +1,208 @@
+"""``nbcatalog audit [PATH ...]``: stale, missing and mutable tags and badly scheduled GPU images.
+
+Exit code 1 when a finding is at or above ``--fail-on`` (default ``warning``): CI fails on it.
+``--fix`` writes newer tags over stale ones (only the tag text); ``--dry-run`` shows the diff instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from nbcatalog.errors import EXIT_FAILED, EXIT_OK, BadInputError
+
+FORMATS = ("table", "json", "github", "prometheus")
+SEVERITY_STYLE = {"error": "red", "warning": "yellow", "info": "blue"}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from nbcatalog.cli.apply import add_cluster_arguments
+
+    parser.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="profile files or directories (default: the catalog and its profiles/)",
+    )
+    parser.add_argument("--cluster", action="store_true", help="also audit the live cluster's profiles and notebooks")
+    parser.add_argument("--fail-on", choices=("info", "warning", "error", "none"), default="warning")
+    parser.add_argument("--json", action="store_true", help="same as --format json")
+    parser.add_argument("--format", choices=FORMATS, default="table", dest="output_format")
+    parser.add_argument("--fix", action="store_true", help="rewrite stale tags in the audited files")
+    parser.add_argument("--dry-run", action="store_true", help="with --fix: print the diff, change nothing")
+    parser.add_argument("--allow-prerelease", action="store_true", help="rc/alpha/beta tags count as newer")
+    parser.add_argument("--within", choices=("any", "major", "minor"), default="any", help="limit updates")
+    parser.add_argument("--tags-only", action="store_true", help="do not read image configs (no GPU/Kubeflow facts)")
+    parser.add_argument("--lineage", action="store_true", help="also find stale bases of the catalog's images")
+    add_cluster_arguments(parser)
+
+
+def _inputs(args: argparse.Namespace) -> tuple[list[Path], Path | None]:
+    catalog = Path(args.catalog) if args.catalog and Path(args.catalog).is_file() else None
+    if args.paths:
+        return [Path(p) for p in args.paths], catalog
+    # profiles/ beside the catalog, where `nbcatalog export` writes them
+    profiles = (catalog.parent if catalog else Path(".")) / "profiles"
+    paths = [p for p in (catalog, profiles) if p is not None and p.exists()]
+    if not paths and not args.cluster:
+        raise BadInputError("nothing to audit: no catalog.yaml, no profiles/ and no PATH given")
+    return paths, catalog
+
+
+def run(args: argparse.Namespace) -> int:
+    from nbcatalog.audit import AuditOptions, FactSource, LineageFacts, NoFacts, audit, collect, failed
+    from nbcatalog.cli.common import run_with_session
+    from nbcatalog.profilefiles import read_profile_file, read_profile_paths
+    from nbcatalog.tagfamilies import UpdateOptions
+
+    if args.lineage and not (args.catalog and Path(args.catalog).is_file()):
+        raise BadInputError("--lineage needs the catalog", where=str(args.catalog))
+    if args.dry_run and not args.fix:
+        raise BadInputError("--dry-run goes with --fix", where="--dry-run")
+    output = "json" if args.json else args.output_format
+    paths, catalog_path = _inputs(args)
+    records = read_profile_paths(paths)
+    catalog = read_profile_file(catalog_path) if catalog_path else []
+    from nbcatalog.catalog import load_catalog
+
+    for catalog_file in dict.fromkeys(r.path for r in [*records, *catalog] if r.kind == "catalog"):
+        load_catalog(catalog_file)  # a broken catalog is bad input (exit 2 with file:line), not findings
+    if args.cluster:
+        from nbcatalog.cli.apply import cluster_options
+        from nbcatalog.clusteraudit import read_cluster_profiles
+
+        live, problems = read_cluster_profiles(cluster_options(args))
+        records.extend(live)
+        for problem in problems:
+            print(f"nbcatalog: warning: {problem}", file=sys.stderr)
+
+    async def work(session: Any) -> Any:
+        facts: FactSource | None = NoFacts() if args.tags_only else None
+        if args.lineage and catalog_path is not None and not args.tags_only:
+            facts = LineageFacts(catalog_path)
+        return await collect(session, records, fact_source=facts, cache_dir=session.options.cache_dir)
+
+    view = run_with_session(args, work)
+    options = AuditOptions(UpdateOptions(args.allow_prerelease, args.within))
+    findings = audit(records, view, catalog=catalog, options=options)
+    fixed: list[dict[str, Any]] | None = None
+    if args.fix:
+        findings, fixed = _fix(findings, dry_run=args.dry_run, output=output)
+    _print(findings, output, fixed)
+    return EXIT_FAILED if failed(findings, args.fail_on) else EXIT_OK
+
+
+def _fix(findings: list[Any], *, dry_run: bool, output: str) -> tuple[list[Any], list[dict[str, Any]]]:
+    """Write (or, dry run, diff) the stale-tag fixes; the findings left and what changed."""
+    from nbcatalog.audit import fixes
+    from nbcatalog.profilefiles import rewrite_tags
+
+    report = sys.stdout if output == "table" else sys.stderr  # machine formats keep stdout to themselves
+    fixed: list[dict[str, Any]] = []
+    for path, edits in fixes(findings).items():
+        before, after = rewrite_tags(path, edits, write=not dry_run)
+        if dry_run:
+            lines = before.splitlines(keepends=True), after.splitlines(keepends=True)
+            report.writelines(difflib.unified_diff(*lines, f"a/{path}", f"b/{path}"))
+        for (line, col), (old, new) in sorted(edits.items()):
+            fixed.append({"path": path, "line": line, "column": col, "from": old, "to": new})
+            if not dry_run and output != "json":
+                print(f"fixed {path}:{line}:{col}: {old} -> {new}", file=report)
+    if dry_run:
+        return findings, fixed
+    done = {(f["path"], f["line"], f["column"]) for f in fixed}
+    return [f for f in findings if not (f.kind == "stale-tag" and f.fix and (f.path, *f.fix) in done)], fixed
+
+
+def _print(findings: Sequence[Any], output: str, fixed: list[dict[str, Any]] | None) -> None:
+    from nbcatalog.cli.output import print_json
+
+    if output == "json":
+        document: dict[str, Any] = {"findings": [f.to_json() for f in findings]}
+        if fixed is not None:
+            document["fixed"] = fixed
+        print_json(document)
+    elif output == "github":
+        sys.stdout.write(github_annotations(findings))
+    elif output == "prometheus":
+        sys.stdout.write(prometheus_text(findings))
+    else:
+        print_grouped_table(findings)
+
+
+def print_grouped_table(findings: Sequence[Any]) -> None:
+    """One block per source file, worst first within it, severity in colour on a terminal."""
+    from nbcatalog.cli.output import format_table, style
+
+    if not findings:
+        print("no findings")
+        return
+    by_path: dict[str, list[Any]] = {}
+    for finding in findings:
+        by_path.setdefault(finding.path, []).append(finding)
+    for path, group in by_path.items():
+        print(style(path, "bold"))
+        rows = []
+        for f in group:
+            change = f"{f.current} -> {f.suggested}" if f.current and f.suggested else (f.suggested or f.current or "")
+            rows.append(
+                [f"  {f.line}", style(f.severity, SEVERITY_STYLE[f.severity]), f.kind, f.image, change, f.message]
+            )
+        print(format_table(["  LINE", "SEVERITY", "KIND", "IMAGE", "TAG", "MESSAGE"], rows))
+        print()
+    counts = {s: sum(1 for f in findings if f.severity == s) for s in ("error", "warning", "info")}
+    print(", ".join(f"{n} {s}{'s' if n != 1 else ''}" for s, n in counts.items()))
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def github_annotations(findings: Sequence[Any]) -> str:
+    """GitHub Actions workflow commands: ``::error file=F,line=N,col=C,title=KIND::message``."""
+    level = {"error": "error", "warning": "warning", "info": "notice"}
+    lines = []
+    for f in findings:
+        props = [
+            f"file={_escape_property(f.path)}",
+            f"line={f.line}",
+            f"col={f.col}",
+            f"title={_escape_property(f.kind)}",
+        ]
+        text = f"{f.image}: {f.message}" + (f" (suggested: {f.suggested})" if f.suggested else "")
+        lines.append(f"::{level[f.severity]} {','.join(props)}::{_escape_data(text)}\n")
+    return "".join(lines)
+
+
+def _label(value: object) -> str:
+    return str(value or "").replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def prometheus_text(findings: Sequence[Any]) -> str:
+    """Text exposition: one gauge sample per finding (as version-checker exports), plus totals."""
+    out = [
+        "# HELP nbcatalog_audit_finding An audit finding (always 1); the labels say what and where.",
+        "# TYPE nbcatalog_audit_finding gauge",
+    ]
+    for f in findings:
+        labels = {
+            "source": f.source, "image": f.image, "kind": f.kind, "severity": f.severity,
+            "current": f.current, "suggested": f.suggested,
+        }  # fmt: skip
+        out.append("nbcatalog_audit_finding{" + ",".join(f'{k}="{_label(v)}"' for k, v in labels.items()) + "} 1")
+    out += [
+        "# HELP nbcatalog_audit_findings Number of audit findings by severity.",
+        "# TYPE nbcatalog_audit_findings gauge",
+    ]
+    for severity in ("error", "warning", "info"):
+        count = sum(1 for f in findings if f.severity == severity)
+        out.append(f'nbcatalog_audit_findings{{severity="{severity}"}} {count}')
+    return "\n".join(out) + "\n"

@@ -1,0 +1,99 @@
+"""``nbcatalog diff REF_A REF_B``: packages added, removed, upgraded, downgraded or changed."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING, Any
+
+from nbcatalog.cli.packages import add_ecosystem_option, print_warnings, progress_for, resolve_argument
+
+if TYPE_CHECKING:
+    from nbcatalog.diff import Change
+    from nbcatalog.packages.image import ImagePackages
+
+_MARKS = {
+    "added": ("+", "green"),
+    "removed": ("-", "red"),
+    "upgraded": ("↑", "cyan"),
+    "downgraded": ("↓", "yellow"),
+    "changed": ("~", "blue"),
+}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("reference_a", metavar="REF_A", help="the old image (a reference or catalog name)")
+    parser.add_argument("reference_b", metavar="REF_B", help="the new image")
+    add_ecosystem_option(parser)
+
+
+def _side(result: ImagePackages) -> dict[str, Any]:
+    return {"reference": result.reference, "digest": result.digest, "platform": result.platform}
+
+
+def _print_human(a: ImagePackages, b: ImagePackages, changes: list[Change]) -> None:
+    from nbcatalog.cli.output import short_digest, style
+    from nbcatalog.diff import CHANGE_KINDS, summarise
+
+    print(f"{style('a', 'bold')} {a.reference}  {short_digest(a.digest)}")
+    print(f"{style('b', 'bold')} {b.reference}  {short_digest(b.digest)}")
+    if not changes:
+        print("no package changes")
+        return
+    for ecosystem, counts in summarise(changes).items():
+        text = ", ".join(f"{counts[kind]} {kind}" for kind in CHANGE_KINDS if kind in counts)
+        print(f"\n{style(ecosystem, 'bold', 'cyan')}: {text}")
+        rows = [c for c in changes if c.ecosystem == ecosystem]
+        width = max(len(c.name) for c in rows)
+        for change in rows:
+            mark, colour = _MARKS[change.change]
+            if change.change == "added":
+                versions = change.b_version or ""
+            elif change.change == "removed":
+                versions = change.a_version or ""
+            else:
+                versions = f"{change.a_version} → {change.b_version}"
+                if change.a_extra or change.b_extra:
+                    versions += f" (build {change.a_extra} → {change.b_extra})"
+            where = style(change.location, "dim")
+            print(f"  {style(mark, colour)} {change.name.ljust(width)}  {versions}  {where}")
+
+
+def run(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from nbcatalog.cli.common import open_session
+    from nbcatalog.cli.output import print_json
+    from nbcatalog.diff import diff_packages, summarise
+    from nbcatalog.packages.image import image_packages
+
+    ref_a = resolve_argument(args.reference_a, args.catalog)
+    ref_b = resolve_argument(args.reference_b, args.catalog)
+    progress = progress_for(args)
+
+    async def work() -> tuple[ImagePackages, ImagePackages]:
+        async with open_session(args) as session:
+            a, b = await asyncio.gather(
+                image_packages(session, ref_a, args.ecosystem, progress=progress),
+                image_packages(session, ref_b, args.ecosystem, progress=progress),
+            )
+            return a, b
+
+    try:
+        a, b = asyncio.run(work())
+    finally:
+        if progress is not None:
+            progress.clear()
+    print_warnings(a.warnings + [w for w in b.warnings if w not in a.warnings])
+    changes = diff_packages(a.packages, b.packages)
+    if args.json:
+        print_json(
+            {
+                "a": _side(a),
+                "b": _side(b),
+                "changes": [change.to_json() for change in changes],
+                "summary": summarise(changes),
+            }
+        )
+    else:
+        _print_human(a, b, changes)
+    return 0

@@ -1,0 +1,143 @@
+"""``nbcatalog export``: write the spawner configs under profiles/ from catalog.yaml (or check them).
+
+Thin: parse options, load the catalog, plan the files (nbcatalog.exporters.files), then write them
+atomically or, with ``--check``, only compare (exit 1 when anything under profiles/ is stale).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from nbcatalog.errors import EXIT_FAILED, EXIT_OK, BadInputError
+
+if TYPE_CHECKING:
+    from nbcatalog.catalog import Catalog, CatalogImage
+    from nbcatalog.session import Session
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from nbcatalog.exporters.files import DEFAULT_PATHS, FORMATS
+
+    defaults = ", ".join(f"{fmt}: {path}" for fmt, path in DEFAULT_PATHS.items())
+    parser.add_argument(
+        "--format", "-f", choices=FORMATS, action="append", dest="formats",
+        help=f"target format (repeatable; default: all). Default paths, beside the catalog: {defaults}",
+    )  # fmt: skip
+    parser.add_argument("--all", action="store_true", help="every format (the default when no --format)")
+    parser.add_argument("-o", "--output", metavar="PATH", help="write here instead of the default path")
+    parser.add_argument("--base", metavar="PATH", help="merge into this existing config (kubeflow, jupyterhub)")
+    parser.add_argument("--check", action="store_true", help="write nothing; exit 1 if a file is out of date")
+    parser.add_argument("--force", action="store_true", help="overwrite a generated file edited by hand")
+    parser.add_argument(
+        "--profile-options", action="store_true",
+        help="jupyterhub/kubespawner: one CPU and one GPU profile with an image choice",
+    )  # fmt: skip
+    parser.add_argument(
+        "--configmap", action="store_true",
+        help="kubeflow: also write the ConfigMap and a kustomize configMapGenerator overlay",
+    )  # fmt: skip
+    parser.add_argument(
+        "--cuda-images", metavar="NAMES",
+        help="comma-separated catalog names known to be CUDA images (gpu: auto); default: guess from names",
+    )  # fmt: skip
+    parser.add_argument(
+        "--detect-cuda", action="store_true",
+        help="inspect each gpu: auto image's config in its registry (env/labels/tag) to decide CUDA",
+    )  # fmt: skip
+    parser.add_argument("--json", action="store_true", help="print the files and warnings as JSON")
+
+
+def detect_cuda_images(args: argparse.Namespace, catalog: Catalog, formats: list[str]) -> tuple[set[str], list[str]]:
+    """Names of ``gpu: auto`` images whose config shows CUDA; an image that cannot be read is
+    guessed from its name, and the returned warnings say so."""
+    import asyncio
+
+    from nbcatalog.cli.common import run_with_session
+    from nbcatalog.cuda import image_cuda
+    from nbcatalog.errors import NbcatalogError
+    from nbcatalog.exporters.gpu import looks_like_cuda
+
+    auto = [i for i in catalog.images if i.gpu == "auto" and any(i.offered_in(f) for f in formats)]
+    detected: set[str] = set()
+    warnings: list[str] = []
+
+    async def work(session: Session) -> None:
+        async def one(image: CatalogImage) -> None:
+            try:
+                info = await image_cuda(session, image.ref)  # the backend bounds concurrency
+            except NbcatalogError as exc:
+                guess = looks_like_cuda(image)
+                warnings.append(f"cannot inspect {image.name} ({exc}); guessed {'CUDA' if guess else 'no CUDA'}")
+                if guess:
+                    detected.add(image.name)
+                return
+            if info is not None:
+                detected.add(image.name)
+
+        await asyncio.gather(*(one(image) for image in auto))
+
+    if auto:
+        run_with_session(args, work)
+    return detected, warnings
+
+
+def run(args: argparse.Namespace) -> int:
+    from nbcatalog.catalog import load_catalog
+    from nbcatalog.exporters.files import FORMATS, ExportOptions, plan_export
+    from nbcatalog.yamlio import atomic_write_text
+
+    formats: list[str] = list(dict.fromkeys(args.formats or FORMATS))
+    if args.all:
+        formats = list(FORMATS)
+    if args.output and len(formats) != 1:
+        raise BadInputError("-o/--output needs exactly one --format")
+    catalog = load_catalog(args.catalog)
+    detected: set[str] | None = None
+    warnings: list[str] = []
+    if args.detect_cuda:
+        detected, warnings = detect_cuda_images(args, catalog, formats)
+    if args.cuda_images is not None:
+        named = {name.strip() for name in args.cuda_images.split(",") if name.strip()}
+        unknown = sorted(name for name in named if catalog.find(name) is None)
+        if unknown:
+            raise BadInputError(f"--cuda-images names no catalog entry: {', '.join(unknown)}")
+        detected = (detected or set()) | named
+    options = ExportOptions(
+        output=Path(args.output) if args.output else None,
+        base=Path(args.base) if args.base else None,
+        profile_options=args.profile_options,
+        configmap=args.configmap,
+        force=args.force,
+        detected_cuda=detected,
+    )
+    report: list[dict[str, str]] = []
+    stale = False
+    for export_format in formats:
+        plan = plan_export(catalog, export_format, options)
+        warnings.extend(w for w in plan.warnings if w not in warnings)
+        for planned in plan.files:
+            fresh = planned.up_to_date()
+            if args.check:
+                status = "up-to-date" if fresh else "out-of-date"
+                stale = stale or not fresh
+            else:
+                status = "unchanged" if fresh else "written"
+                if not fresh:
+                    atomic_write_text(planned.path, planned.text)
+            report.append({"format": export_format, "path": str(planned.path), "status": status})
+    for warning in warnings:
+        print(f"nbcatalog: warning: {warning}", file=sys.stderr)
+    if args.json:
+        from nbcatalog.cli.output import print_json
+
+        print_json({"catalog": str(args.catalog), "files": report, "warnings": warnings})
+    else:
+        for entry in report:
+            print(f"{entry['status']:<12} {entry['format']:<14} {entry['path']}")
+    if stale:
+        print("nbcatalog: profiles are out of date: run `nbcatalog export`", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK

@@ -1,0 +1,91 @@
+"""``nbcatalog inspect REF``: manifest, config, layers and history of one image (one platform)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "reference",
+        metavar="REF",
+        help="an image reference (e.g. quay.io/jupyter/scipy-notebook:2024-05-27) or a catalog entry's name",
+    )
+    parser.add_argument("--json", action="store_true", help="print one JSON document")
+    parser.add_argument(
+        "--deep",
+        action="store_true",
+        help="also read the layers: /etc/passwd for the Kubeflow user checks, packages for CUDA evidence",
+    )
+
+
+def _print_human(doc: dict[str, Any]) -> None:
+    from nbcatalog.cli.output import format_table, human_size, short_digest, style
+
+    facts = [
+        ("Reference", doc["reference"]),
+        ("Digest", doc["digest"]),
+        ("Media type", doc["media_type"]),
+        ("Platforms", ", ".join(doc["platforms"])),
+        ("Platform", doc["platform"]),
+        ("Created", doc["created"] or ""),
+        ("User", doc["user"] or "(root)"),
+        ("Ports", ", ".join(doc["exposed_ports"])),
+        ("Entrypoint", " ".join(doc["entrypoint"])),
+        ("Cmd", " ".join(doc["cmd"])),
+        ("Size", human_size(doc["size"])),
+    ]
+    cuda = doc.get("cuda")
+    if cuda:
+        driver = f" (driver >= {cuda['min_driver']})" if cuda.get("min_driver") else ""
+        facts.append(("CUDA", f"{cuda['version']}{driver}"))
+    else:
+        facts.append(("CUDA", "no"))
+    kubeflow = doc["kubeflow"]
+    facts.append(("Kubeflow", "ready" if kubeflow["ready"] else "not ready"))
+    width = max(len(k) for k, _ in facts)
+    for key, value in facts:
+        print(f"{style(key.ljust(width), 'bold')}  {value}")
+    if doc["env"]:
+        print(style("\nEnv", "bold"))
+        for key, value in doc["env"].items():
+            print(f"  {key}={value}")
+    if doc["labels"]:
+        print(style("\nLabels", "bold"))
+        for key, value in doc["labels"].items():
+            print(f"  {key}={value}")
+    print(style(f"\nLayers ({len(doc['layers'])})", "bold"))
+    rows = [
+        [str(i + 1), short_digest(layer["digest"]), human_size(layer["size"]), layer["media_type"]]
+        for i, layer in enumerate(doc["layers"])
+    ]
+    print(format_table(["#", "DIGEST", "SIZE", "MEDIA TYPE"], rows))
+    if cuda:
+        print(style("\nCUDA evidence", "bold"))
+        for item in cuda["evidence"]:
+            print(f"  {item['source']:<8} {item['key']}={item['value']}  ({item['strength']})")
+    print(style("\nKubeflow image requirements", "bold"))
+    marks = {True: style("ok", "green"), False: style("FAIL", "red"), None: style("?", "yellow")}
+    for requirement in kubeflow["requirements"]:
+        optional = "" if requirement["required"] else " (recommended)"
+        print(f"  {marks[requirement['met']]:<4} {requirement['description']}{optional}: {requirement['evidence']}")
+    print(style("\nHistory", "bold"))
+    for entry in doc["history"]:
+        marker = " " if entry.get("empty_layer") else "+"
+        print(f" {marker} {(entry.get('created') or '')[:19]}  {entry['created_by'][:100]}")
+
+
+def run(args: argparse.Namespace) -> int:
+    from nbcatalog.cli.common import run_with_session
+    from nbcatalog.cli.output import print_json
+    from nbcatalog.cli.packages import resolve_argument
+    from nbcatalog.imageinfo import inspect_image
+
+    ref = resolve_argument(args.reference, args.catalog)
+    doc = run_with_session(args, lambda session: inspect_image(session, ref, deep=args.deep))
+    if args.json:
+        print_json(doc)
+    else:
+        _print_human(doc)
+    return 0

@@ -1,0 +1,72 @@
+"""One root error for everything the user can cause or fix.
+
+Each error knows its exit code (the contract: 1 a failed operation, 2 bad usage or bad input) and
+where it happened, so the CLI prints one plain line and the TUI one notification.
+"""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_BAD_INPUT = 2
+
+
+class NbcatalogError(Exception):
+    """Root of every expected failure; ``str()`` is the one line the user sees."""
+
+    exit_code = EXIT_FAILED
+
+    def __init__(self, message: str, *, where: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.where = where
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}" if self.where else self.message
+
+
+class BadInputError(NbcatalogError):
+    """The user's input (a file, a reference, an option) is wrong: exit code 2."""
+
+    exit_code = EXIT_BAD_INPUT
+
+
+class InvalidReferenceError(BadInputError):
+    """An image reference that Docker's rules reject."""
+
+
+class CatalogError(BadInputError):
+    """catalog.yaml (or another input file) is unreadable or breaks the schema."""
+
+
+class RegistryError(NbcatalogError):
+    """A registry answered with an error or could not be reached."""
+
+
+class NotFoundError(RegistryError):
+    """A repository, tag, manifest or blob that the registry says does not exist."""
+
+
+class AuthError(RegistryError):
+    """The registry refused the credentials (or asked for some and none were configured)."""
+
+
+class DigestMismatchError(RegistryError):
+    """Content did not hash to the digest it was asked for: never trusted, never cached."""
+
+
+class SizeLimitError(RegistryError):
+    """A manifest, config or file exceeded the cap that keeps memory bounded.
+
+    The content is unacceptable input rather than a failed operation: exit code 2, like bad input.
+    """
+
+    exit_code = EXIT_BAD_INPUT
+
+
+class BackendError(NbcatalogError):
+    """An external tool (skopeo) is missing or failed."""
+
+
+class ClusterError(NbcatalogError):
+    """The Kubernetes API refused or failed a request."""

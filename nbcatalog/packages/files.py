@@ -1,0 +1,110 @@
+"""Which tar members are package databases, of which ecosystem, and how to parse them.
+
+``classify`` runs once per tar member (tens of thousands per layer), so it rejects by the last
+path component first and only then looks at parents.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from nbcatalog.packages import conda, dpkg, jupyterlab, pip, rlib
+from nbcatalog.packages.model import ParsedFile
+
+#: Bump when any parser's output changes: cached layer results of older parsers are then ignored.
+PARSER_VERSION = 2
+
+MAX_STATUS_BYTES = 64 * 1024 * 1024
+MAX_RECORD_BYTES = 16 * 1024 * 1024
+
+R_LIBRARIES = frozenset(
+    {
+        "usr/lib/R/library",
+        "usr/local/lib/R/site-library",
+        "usr/lib/R/site-library",
+        "opt/conda/lib/R/library",
+        "usr/local/lib/R/library",
+    }
+)
+_R_LIBRARY_SUFFIXES = ("/lib/R/library", "/lib/R/site-library")
+#: Directories whose replacement by a symlink must hide what lower layers had under them.
+_INTERESTING_DIRS = frozenset(
+    {"site-packages", "dist-packages", "conda-meta", "labextensions", "status.d", "dpkg", "conda", "envs"}
+    | {"library", "site-library", "R", "jupyter"}
+)
+
+PARSERS: dict[str, Callable[[str, bytes], ParsedFile]] = {
+    "apt": dpkg.parse,
+    "conda": conda.parse,
+    "pip": pip.parse,
+    "r": rlib.parse,
+    "jupyterlab": jupyterlab.parse,
+}
+
+
+def _parent(path: str) -> tuple[str, str]:
+    """(parent path, parent's own name)."""
+    parent = path[: path.rfind("/")] if "/" in path else ""
+    return parent, parent[parent.rfind("/") + 1 :]
+
+
+#: conda's package cache (``<prefix>/pkgs/<name-version-build>/lib/...``) holds extracted packages that
+#: are not installed: their dist-info and labextensions must not count.
+_CONDA_PKGS_CACHE = re.compile(r"(?:^|/)pkgs/[^/]+/(?:lib|share)/")
+
+
+def classify(path: str) -> str | None:
+    """The ecosystem whose database ``path`` (normalised, no leading slash) is part of, if any."""
+    ecosystem = _classify(path)
+    if ecosystem in ("pip", "jupyterlab", "r") and _CONDA_PKGS_CACHE.search(path):
+        return None
+    return ecosystem
+
+
+def _classify(path: str) -> str | None:
+    base = path[path.rfind("/") + 1 :]
+    if base == "status":
+        return "apt" if path == dpkg.STATUS_PATH else None
+    if base == "METADATA" or base == "PKG-INFO":
+        parent, parent_name = _parent(path)
+        suffix = ".dist-info" if base == "METADATA" else ".egg-info"
+        return "pip" if parent_name.endswith(suffix) and _parent(parent)[1] in pip.SITE_DIRS else None
+    if base.endswith(".json"):
+        parent_name = _parent(path)[1]
+        if parent_name == "conda-meta":
+            return "conda"
+        if base == "package.json" and jupyterlab.is_extension_manifest(path):
+            return "jupyterlab"
+        return None
+    if base == "DESCRIPTION":
+        library = _parent(_parent(path)[0])[0]
+        if library in R_LIBRARIES or library.endswith(_R_LIBRARY_SUFFIXES):
+            return "r"
+        return None
+    if base.endswith(".egg-info"):
+        return "pip" if _parent(path)[1] in pip.SITE_DIRS else None
+    if path.startswith(dpkg.STATUS_DIR + "/") and path.count("/") == 4 and not base.endswith(".md5sums"):
+        return "apt"
+    return None
+
+
+def size_cap(path: str) -> int:
+    """Bytes to read at most for ``path`` (0: not a package file). Used as the scanner's WantFn."""
+    ecosystem = classify(path)
+    if ecosystem is None:
+        return 0
+    return MAX_STATUS_BYTES if ecosystem == "apt" else MAX_RECORD_BYTES
+
+
+def keep_symlink(path: str) -> bool:
+    """A symlink worth recording: it may stand where a package file or its directory was."""
+    base = path[path.rfind("/") + 1 :]
+    return base in _INTERESTING_DIRS or base.endswith((".dist-info", ".egg-info")) or classify(path) is not None
+
+
+def parse_file(path: str, data: bytes) -> tuple[str | None, ParsedFile]:
+    ecosystem = classify(path)
+    if ecosystem is None:
+        return None, ParsedFile()
+    return ecosystem, PARSERS[ecosystem](path, data)

@@ -1,0 +1,236 @@
+"""What is installed in an image: its layers read once each (cached by digest), applied in order.
+
+Layers missing from the cache download concurrently (the backend's limiter bounds registry work),
+decompress and scan in worker threads, and are cached only after their stream ended normally,
+which is when the backend has verified the digest.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from nbcatalog.cache import Cache
+from nbcatalog.oci import Descriptor
+from nbcatalog.packages import files as package_files
+from nbcatalog.packages.layer import (
+    LayerReader,
+    LayerResult,
+    decode_files,
+    decode_packages,
+    encode_files,
+    encode_packages,
+)
+from nbcatalog.packages.model import ECOSYSTEMS, Package, ParsedFile
+from nbcatalog.packages.overlay import apply_layers
+from nbcatalog.packages.walkthread import LayerWalkThread
+from nbcatalog.refs import AnyRef
+
+if TYPE_CHECKING:
+    from nbcatalog.session import ResolvedImage, Session
+
+log = logging.getLogger("nbcatalog")
+T = TypeVar("T")
+
+#: (layer digest, compressed bytes read so far, layer size); called for cached layers too (done).
+ProgressFn = Callable[[str, int, int], None]
+
+#: Compressed bytes handed to a worker thread at once: big enough that thread hops cost nothing.
+FEED_BATCH = 1024 * 1024
+#: Layers decompressed at once; more would only add memory on a 2-core machine.
+LAYER_WORKERS = 2
+MAX_PLAIN_FILE = 1024 * 1024
+PACKAGES_PARSER = f"packages/{package_files.PARSER_VERSION}"
+
+
+@dataclass(slots=True)
+class ImagePackages:
+    """The packages of one image (one platform), each with the layer that installed its record."""
+
+    reference: str
+    digest: str
+    manifest_digest: str
+    platform: str
+    packages: list[Package] = field(default_factory=list)
+    layers_of: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    layers_read: int = 0
+    layers_cached: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "reference": self.reference,
+            "digest": self.digest,
+            "manifest_digest": self.manifest_digest,
+            "platform": self.platform,
+            "packages": [
+                {**package.to_json(), "layer": layer}
+                for package, layer in zip(self.packages, self.layers_of, strict=True)
+            ],
+            "warnings": self.warnings,
+        }
+
+
+def _is_tar_layer(descriptor: Descriptor) -> bool:
+    media_type = descriptor.media_type
+    return not (media_type.endswith("+json") or media_type.endswith(".json") or "foreign" in media_type)
+
+
+async def _read_layer(
+    session: Session,
+    image: ResolvedImage,
+    descriptor: Descriptor,
+    reader: LayerReader[T],
+    progress: ProgressFn | None,
+) -> LayerResult[T]:
+    """Download one layer while a worker thread walks it; the result only if the stream ended normally."""
+    walker = LayerWalkThread(reader)
+    batch: list[bytes] = []
+    batched = done = 0
+    try:
+        async for chunk in session.stream_blob(image.pinned, descriptor):
+            batch.append(chunk)
+            batched += len(chunk)
+            done += len(chunk)
+            if batched >= FEED_BATCH:
+                await walker.put(b"".join(batch))
+                batch.clear()
+                batched = 0
+                if progress:
+                    progress(descriptor.digest, done, descriptor.size)
+        # The stream ended normally: the backend has verified the digest.
+        if batch:
+            await walker.put(b"".join(batch))
+        result = await walker.finish()
+    except BaseException:
+        walker.abort()
+        raise
+    if progress:
+        progress(descriptor.digest, done, descriptor.size or done)
+    return result
+
+
+async def _layer_results(
+    session: Session,
+    image: ResolvedImage,
+    parser: str,
+    make_reader: Callable[[str], LayerReader[T]],
+    encode: Callable[[LayerResult[T]], bytes],
+    decode: Callable[[bytes], LayerResult[T]],
+    progress: ProgressFn | None,
+) -> tuple[list[LayerResult[T]], int]:
+    """Every tar layer's result in order, and how many came from the cache."""
+    descriptors = [d for d in image.manifest.layers if _is_tar_layer(d)]
+    cache = Cache.open_or_warn(session.options.cache_dir, "package")
+    try:
+        found: dict[str, LayerResult[T]] = {}
+        if cache is not None:
+            for digest, payload in cache.get_layers((d.digest for d in descriptors), parser).items():
+                try:
+                    found[digest] = decode(payload)
+                except (ValueError, KeyError, TypeError):
+                    log.debug("ignoring an unreadable cache entry for %s", digest)
+        cached = len(found)
+        for descriptor in descriptors:
+            if descriptor.digest in found and progress:
+                progress(descriptor.digest, descriptor.size, descriptor.size)
+        missing = list({d.digest: d for d in descriptors if d.digest not in found}.values())
+        workers = asyncio.Semaphore(LAYER_WORKERS)
+
+        async def fetch(descriptor: Descriptor) -> None:
+            async with workers:
+                reader = make_reader(f"{image.ref} layer {descriptor.digest[7:19]}")
+                result = await _read_layer(session, image, descriptor, reader, progress)
+            found[descriptor.digest] = result
+            if cache is not None:
+                cache.put_layer(descriptor.digest, parser, encode(result))
+
+        tasks = [asyncio.ensure_future(fetch(d)) for d in missing]
+        try:
+            await asyncio.gather(*tasks)
+        except BaseException:
+            for task in tasks:  # one layer failed: stop the others before the session closes
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
+        return [found[d.digest] for d in descriptors], cached
+    finally:
+        if cache is not None:
+            cache.close()
+
+
+def _package_reader(where: str) -> LayerReader[ParsedFile]:
+    return LayerReader(
+        package_files.size_cap,
+        lambda path, data: package_files.parse_file(path, data)[1],
+        keep_symlink=package_files.keep_symlink,
+        where=where,
+    )
+
+
+async def image_packages(
+    session: Session,
+    ref: AnyRef,
+    ecosystems: Sequence[str] | None = None,
+    *,
+    progress: ProgressFn | None = None,
+) -> ImagePackages:
+    """The packages installed in ``ref`` for the session's platform, optionally of some ecosystems."""
+    image = await session.resolve(ref)
+    layers, cached = await _layer_results(
+        session, image, PACKAGES_PARSER, _package_reader, encode_packages, decode_packages, progress
+    )
+    digests = [d.digest for d in image.manifest.layers if _is_tar_layer(d)]
+    merged = apply_layers(layers)
+    wanted = set(ecosystems or ECOSYSTEMS)
+    out = ImagePackages(str(ref), image.digest, image.manifest_digest, image.platform, layers_cached=cached)
+    out.layers_read = len(set(digests)) - cached
+    rows: list[tuple[Package, str]] = []
+    for path in sorted(merged):
+        index, parsed = merged[path]
+        layer = digests[index]
+        out.warnings.extend(f"{warning} (layer {layer[7:19]})" for warning in parsed.warnings)
+        rows.extend((p, layer) for p in parsed.packages if p.ecosystem in wanted)
+    for index, layer_result in enumerate(layers):
+        out.warnings.extend(f"{warning} (layer {digests[index][7:19]})" for warning in layer_result.warnings)
+    order = {name: i for i, name in enumerate(ECOSYSTEMS)}
+    rows.sort(key=lambda row: (order.get(row[0].ecosystem, 99), row[0].location, row[0].name.lower()))
+    out.packages = [p for p, _ in rows]
+    out.layers_of = [layer for _, layer in rows]
+    return out
+
+
+def _normalise(path: str) -> str:
+    return path.strip("/")
+
+
+async def image_files(
+    session: Session,
+    ref: AnyRef,
+    paths: Iterable[str],
+    *,
+    max_size: int = MAX_PLAIN_FILE,
+    progress: ProgressFn | None = None,
+) -> dict[str, bytes]:
+    """The final contents of a few files (e.g. ``/etc/passwd``) in ``ref``; absent ones are left out."""
+    wanted = sorted({_normalise(p) for p in paths})
+    ancestors = {"/".join(p.split("/")[:depth]) for p in wanted for depth in range(1, p.count("/") + 1)}
+    parser = "files/" + hashlib.sha256(f"{max_size}\0{chr(0).join(wanted)}".encode()).hexdigest()[:16]
+    wanted_set = set(wanted)
+
+    def make_reader(where: str) -> LayerReader[bytes]:
+        return LayerReader(
+            lambda path: max_size if path in wanted_set else 0,
+            lambda path, data: data,
+            keep_symlink=lambda path: path in wanted_set or path in ancestors,
+            where=where,
+        )
+
+    image = await session.resolve(ref)
+    layers, _ = await _layer_results(session, image, parser, make_reader, encode_files, decode_files, progress)
+    merged = apply_layers(layers)
+    return {"/" + path: content for path, (_, content) in merged.items()}

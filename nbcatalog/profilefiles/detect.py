@@ -1,0 +1,31 @@
+"""Which kind of profile source a YAML document is: recognised by content, never by file name."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from nbcatalog.profilefiles.jupyterhub import find_singleuser
+
+
+def detect(document: Any) -> str | None:
+    """``kubeflow``, ``workspacekind``, ``configmap``, ``kustomization``, ``list``, ``catalog``, ``z2jh``."""
+    if not isinstance(document, Mapping):
+        return None
+    if "spawnerFormDefaults" in document:
+        return "kubeflow"
+    kind = document.get("kind")
+    if kind == "WorkspaceKind":
+        return "workspacekind"
+    if kind == "ConfigMap" and any(str(k).endswith("spawner_ui_config.yaml") for k in document.get("data") or {}):
+        return "configmap"
+    if kind == "Kustomization" or "configMapGenerator" in document:
+        return "kustomization"
+    if kind == "List" and isinstance(document.get("items"), list):  # kubectl get -o yaml
+        return "list" if any(detect(item) for item in document["items"]) else None
+    images = document.get("images")
+    if isinstance(images, list) and images and all(isinstance(i, Mapping) and "image" in i for i in images):
+        return "catalog"
+    if find_singleuser(document) is not None:
+        return "z2jh"
+    return None

@@ -1,0 +1,204 @@
+"""Registry authentication as an ``httpx.Auth`` flow: Bearer token exchange and Basic.
+
+Tokens are cached per (realm, service, scope) until shortly before they expire, and attached
+pre-emptively once a host's challenge is known, so a run asks a token service once per repository.
+Only ``pull`` scopes are ever requested. Secrets never reach logs or error messages.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import time
+from collections.abc import AsyncGenerator, Callable, Generator
+from dataclasses import dataclass
+
+import httpx
+
+from nbcatalog.errors import AuthError, RegistryError
+from nbcatalog.registry.credentials import Credentials
+
+_PARAM_RE = re.compile(r'([a-zA-Z_]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]+))')
+_SCOPED_PATH_RE = re.compile(r"^/v2/(?P<name>.+?)/(?:tags/list|manifests/[^/]+|blobs/[^/]+)$")
+_TOKEN_MARGIN_S = 10.0
+_DEFAULT_TOKEN_LIFETIME_S = 60.0
+_TOKEN_EXTENSION = "nbcatalog_token_request"
+
+
+@dataclass(frozen=True, slots=True)
+class Challenge:
+    scheme: str  # "bearer" or "basic"
+    realm: str
+    service: str | None = None
+    scope: str | None = None
+
+
+def parse_challenge(header: str) -> Challenge | None:
+    scheme, _, params = header.strip().partition(" ")
+    values = {
+        m.group(1).lower(): m.group(2) if m.group(2) is not None else m.group(3) for m in _PARAM_RE.finditer(params)
+    }
+    if scheme.lower() == "bearer" and values.get("realm"):
+        return Challenge("bearer", values["realm"], values.get("service"), values.get("scope"))
+    if scheme.lower() == "basic":
+        return Challenge("basic", values.get("realm", ""))
+    return None
+
+
+def pull_scope_for_path(path: str) -> str | None:
+    """The token scope a distribution API path needs (None for the ``/v2/`` ping)."""
+    match = _SCOPED_PATH_RE.match(path)
+    return f"repository:{match.group('name')}:pull" if match else None
+
+
+def _basic_header(creds: Credentials) -> str:
+    raw = f"{creds.username}:{creds.password}".encode()
+    return "Basic " + base64.b64encode(raw).decode("ascii")
+
+
+class RegistryAuth(httpx.Auth):
+    """One instance per session, shared by every request to every registry."""
+
+    #: Bodies are read only for token answers (see ``async_auth_flow``): with True, httpx would read
+    #: every response whole before returning it, and layer streams would sit in memory.
+    requires_response_body = False
+
+    def __init__(self, lookup: Callable[[str], Credentials | None]) -> None:
+        self._lookup = lookup
+        self._credentials: dict[str, Credentials | None] = {}
+        self._challenges: dict[str, Challenge] = {}
+        self._tokens: dict[tuple[str, str | None, str | None], tuple[str, float]] = {}
+        self.token_requests = 0
+
+    def credentials_for(self, host: str) -> Credentials | None:
+        if host not in self._credentials:
+            self._credentials[host] = self._lookup(host)
+        return self._credentials[host]
+
+    def _cached_token(self, challenge: Challenge, scope: str | None) -> str | None:
+        entry = self._tokens.get((challenge.realm, challenge.service, scope))
+        if entry and entry[1] > time.monotonic():
+            return entry[0]
+        return None
+
+    def _authorize(self, request: httpx.Request, host: str, scope: str | None) -> bool:
+        """Attach what we already know works for this host; True if something was attached."""
+        challenge = self._challenges.get(host)
+        if challenge is None:
+            return False
+        if challenge.scheme == "basic":
+            creds = self.credentials_for(host)
+            if creds:
+                request.headers["Authorization"] = _basic_header(creds)
+                return True
+            return False
+        token = self._cached_token(challenge, scope)
+        if token:
+            request.headers["Authorization"] = f"Bearer {token}"
+            return True
+        return False
+
+    async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        flow = self.auth_flow(request)
+        next_request = next(flow)
+        while True:
+            response = yield next_request
+            if response.request.extensions.get(_TOKEN_EXTENSION):
+                await response.aread()
+            try:
+                next_request = flow.send(response)
+            except StopIteration:
+                return
+
+    def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        flow = self.auth_flow(request)
+        next_request = next(flow)
+        while True:
+            response = yield next_request
+            if response.request.extensions.get(_TOKEN_EXTENSION):
+                response.read()
+            try:
+                next_request = flow.send(response)
+            except StopIteration:
+                return
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        host = request.url.netloc.decode("ascii")
+        scope = pull_scope_for_path(request.url.path)
+        attached = self._authorize(request, host, scope)
+        response = yield request
+        if response.status_code != 401:
+            return
+        header = response.headers.get("WWW-Authenticate", "")
+        challenge = parse_challenge(header) if header else None
+        if challenge is None:
+            # gcr.io answers 401 without a challenge except on the /v2/ ping: use the ping's.
+            known = self._challenges.get(host)
+            if attached:
+                raise AuthError("the registry rejected the credentials", where=host)
+            if known is None or scope is None:
+                return
+            challenge = known
+        self._challenges[host] = challenge
+        if scope is None:
+            return  # a ping: the challenge is recorded, the 401 is the answer
+        creds = self.credentials_for(host)
+        if challenge.scheme == "basic":
+            if creds is None:
+                raise AuthError("the registry requires a login and no credentials were found", where=host)
+            if attached:
+                raise AuthError(f"the registry rejected the credentials of user {creds.username!r}", where=host)
+            request.headers["Authorization"] = _basic_header(creds)
+            retried = yield request
+            if retried.status_code == 401:
+                raise AuthError(f"the registry rejected the credentials of user {creds.username!r}", where=host)
+            return
+        token_scope = challenge.scope or scope
+        token_response = yield self._token_request(challenge, token_scope, creds)
+        if token_response.status_code == 429 or token_response.status_code >= 500:
+            return  # the caller's retry policy takes it from here
+        token = self._store_token(challenge, token_scope, token_response, host, creds)
+        request.headers["Authorization"] = f"Bearer {token}"
+        retried = yield request
+        if retried.status_code == 401:
+            who = f"user {creds.username!r}" if creds else "anonymous access"
+            raise AuthError(f"the token service granted no access for {who} ({token_scope})", where=host)
+
+    def _token_request(self, challenge: Challenge, scope: str | None, creds: Credentials | None) -> httpx.Request:
+        self.token_requests += 1
+        params = {k: v for k, v in (("service", challenge.service), ("scope", scope)) if v}
+        if creds and creds.identity_token:
+            form = {
+                "grant_type": "refresh_token",
+                "refresh_token": creds.identity_token,
+                "client_id": "nbcatalog",
+            }
+            return httpx.Request("POST", challenge.realm, data={**form, **params}, extensions={_TOKEN_EXTENSION: True})
+        headers = {"Authorization": _basic_header(creds)} if creds else {}
+        url = httpx.URL(challenge.realm).copy_merge_params(params)
+        return httpx.Request("GET", url, headers=headers, extensions={_TOKEN_EXTENSION: True})
+
+    def _store_token(
+        self,
+        challenge: Challenge,
+        scope: str | None,
+        response: httpx.Response,
+        host: str,
+        creds: Credentials | None,
+    ) -> str:
+        if response.status_code in (401, 403):
+            who = f"user {creds.username!r}" if creds else "anonymous access"
+            raise AuthError(f"the token service refused {who} (HTTP {response.status_code})", where=host)
+        if response.status_code != 200:
+            raise RegistryError(f"token service answered HTTP {response.status_code}", where=challenge.realm)
+        try:
+            body = response.json()
+            token = str(body.get("token") or body.get("access_token") or "")
+            lifetime = float(body.get("expires_in") or _DEFAULT_TOKEN_LIFETIME_S)
+        except (ValueError, AttributeError) as exc:
+            raise RegistryError("token service answered something that is not a token", where=challenge.realm) from exc
+        if not token:
+            raise RegistryError("token service answered without a token", where=challenge.realm)
+        expires = time.monotonic() + max(lifetime - _TOKEN_MARGIN_S, 1.0)
+        self._tokens[(challenge.realm, challenge.service, scope)] = (token, expires)
+        return token

@@ -1,0 +1,373 @@
+"""The OCI distribution API over one shared ``httpx.AsyncClient``.
+
+Every manifest and blob is verified against its digest before anyone sees it; pagination follows
+``Link`` exactly and never leaves the registry host; requests are retried per :mod:`.retry`; blob
+streams that break mid-way resume with ``Range`` instead of starting over.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Callable
+
+import httpx
+
+from nbcatalog.errors import (
+    AuthError,
+    DigestMismatchError,
+    NotFoundError,
+    RegistryError,
+    SizeLimitError,
+)
+from nbcatalog.oci import MANIFEST_ACCEPT, MAX_MANIFEST_BYTES, Descriptor, ManifestBlob
+from nbcatalog.refs import AnyRef, ImageRef, is_loopback_host
+from nbcatalog.registry.auth import RegistryAuth
+from nbcatalog.registry.protocol import (
+    digest_of,
+    hasher_for,
+    media_type_of,
+    next_link,
+    read_capped,
+    tags_from_page,
+)
+from nbcatalog.registry.retry import RETRYABLE_STATUS, RetryPolicy
+
+log = logging.getLogger("nbcatalog.http")
+
+TAG_PAGE_SIZE = 1000
+MAX_TAG_PAGE_BYTES = 32 * 1024 * 1024
+MAX_ERROR_BODY = 64 * 1024
+
+_NOT_FOUND_MESSAGES = {
+    "MANIFEST_UNKNOWN": "manifest not found (no such tag or digest)",
+    "NAME_UNKNOWN": "repository not found",
+    "BLOB_UNKNOWN": "blob not found",
+}
+
+
+class DistributionClient:
+    """A :class:`~nbcatalog.registry.base.RegistryBackend` speaking HTTP to registries."""
+
+    def __init__(
+        self,
+        *,
+        clients: Callable[[str], httpx.AsyncClient],
+        is_insecure: Callable[[str], bool],
+        auth: RegistryAuth,
+        limiter: asyncio.Semaphore,
+        policy: RetryPolicy | None = None,
+    ) -> None:
+        self._clients = clients
+        self._is_insecure = is_insecure
+        self._auth = auth
+        self._limiter = limiter
+        self._policy = policy or RetryPolicy()
+        self._bases: dict[str, tuple[str, httpx.AsyncClient]] = {}
+        self._base_locks: dict[str, asyncio.Lock] = {}
+        self.stats: Counter[str] = Counter()
+        self.rate_limits: dict[str, tuple[str, str]] = {}
+
+    async def aclose(self) -> None:
+        """The session owns the HTTP clients and closes them."""
+
+    # -- transport ---------------------------------------------------------------------------------
+
+    async def _base_for(self, ref: ImageRef) -> tuple[str, httpx.AsyncClient]:
+        """Like :meth:`_base`, with errors naming the reference the user gave, not only the host."""
+        try:
+            return await self._base(ref.api_host)
+        except RegistryError as exc:
+            if exc.where != ref.api_host:
+                raise
+            host = "" if ref.api_host in str(ref) else f" ({ref.api_host})"
+            raise type(exc)(f"{exc.message}{host}", where=str(ref)) from exc
+
+    async def _base(self, host: str) -> tuple[str, httpx.AsyncClient]:
+        """Scheme and client for ``host``, found by a ``/v2/`` ping on first contact."""
+        if host in self._bases:
+            return self._bases[host]
+        lock = self._base_locks.setdefault(host, asyncio.Lock())
+        async with lock:
+            if host not in self._bases:
+                self._bases[host] = await self._probe(host)
+        return self._bases[host]
+
+    async def _probe(self, host: str) -> tuple[str, httpx.AsyncClient]:
+        """Docker's rules: HTTPS, verified; loopback and ``--insecure-registry`` hosts may use HTTP.
+
+        Loopback hosts are asked over HTTP first (no TLS set-up for the common local registry); a
+        TLS-only server answers that with a 400, and HTTPS is used instead.
+        """
+        if is_loopback_host(host):
+            plain = self._clients("plain")
+            status, body = await self._ping(f"http://{host}", plain, host)
+            if not (status == 400 and b"HTTPS" in body):
+                return f"http://{host}", plain
+            tls_client = self._clients("insecure" if self._is_insecure(host) else "verified")
+            await self._checked_ping(f"https://{host}", tls_client, host)
+            return f"https://{host}", tls_client
+        insecure = self._is_insecure(host)
+        tls_client = self._clients("insecure" if insecure else "verified")
+        try:
+            await self._checked_ping(f"https://{host}", tls_client, host)
+            return f"https://{host}", tls_client
+        except RegistryError as exc:
+            cause = exc.__cause__
+            if not insecure or not isinstance(cause, httpx.TransportError):
+                raise
+        plain = self._clients("plain")
+        await self._checked_ping(f"http://{host}", plain, host)
+        return f"http://{host}", plain
+
+    async def _checked_ping(self, base: str, client: httpx.AsyncClient, host: str) -> None:
+        status, _ = await self._ping(base, client, host)
+        if status not in (200, 401):
+            raise RegistryError(f"does not look like a registry (GET /v2/ answered {status})", where=host)
+
+    async def _ping(self, base: str, client: httpx.AsyncClient, host: str) -> tuple[int, bytes]:
+        try:
+            response = await self._send(client, "GET", httpx.URL(f"{base}/v2/"), {}, host, attempts=2)
+        except RegistryError as exc:
+            if "CERTIFICATE_VERIFY_FAILED" in str(exc.__cause__):
+                raise RegistryError(
+                    "TLS certificate verification failed (pass --ca-cert PATH, or "
+                    f"--insecure-registry {host} to skip verification)",
+                    where=host,
+                ) from exc.__cause__
+            raise
+        body = await read_capped(response, MAX_ERROR_BODY, host, truncate=True)
+        return response.status_code, body
+
+    async def _send(
+        self,
+        client: httpx.AsyncClient,
+        method: str,
+        url: httpx.URL,
+        headers: dict[str, str],
+        where: str,
+        *,
+        attempts: int | None = None,
+    ) -> httpx.Response:
+        """Send with retries; the caller reads (streams) the body and closes the response."""
+        total = attempts or self._policy.attempts
+        for attempt in range(total):
+            started = time.monotonic()
+            try:
+                request = client.build_request(method, url, headers=headers)
+                response = await client.send(request, stream=True, auth=self._auth)
+            except AuthError:
+                raise
+            except httpx.TransportError as exc:
+                log.debug("%s %s -> %s (attempt %d)", method, url, type(exc).__name__, attempt + 1)
+                if attempt + 1 >= total:
+                    raise RegistryError(f"cannot reach the registry: {type(exc).__name__}: {exc}", where=where) from exc
+                await asyncio.sleep(self._policy.backoff(attempt))
+                continue
+            log.debug(
+                "%s %s -> %d (%.0f ms)",
+                method,
+                url,
+                response.status_code,
+                (time.monotonic() - started) * 1000,
+            )
+            self._note_rate_limit(url.host, response)
+            if response.status_code not in RETRYABLE_STATUS:
+                return response
+            await response.aclose()
+            delay = self._policy.delay(attempt, response.headers.get("Retry-After"))
+            if attempt + 1 >= total or delay is None:
+                detail = "rate limited (HTTP 429)" if response.status_code == 429 else f"HTTP {response.status_code}"
+                raise RegistryError(f"registry kept failing: {detail} after {attempt + 1} attempts", where=where)
+            await asyncio.sleep(delay)
+        raise AssertionError("unreachable")
+
+    def _note_rate_limit(self, host: str, response: httpx.Response) -> None:
+        limit, remaining = (
+            response.headers.get("RateLimit-Limit"),
+            response.headers.get("RateLimit-Remaining"),
+        )
+        if limit and remaining:
+            self.rate_limits[host] = (limit, remaining)
+            log.debug("rate limit on %s: %s remaining of %s", host, remaining, limit)
+
+    async def _request(
+        self, ref: AnyRef, method: str, path: str, headers: dict[str, str] | None = None
+    ) -> httpx.Response:
+        assert isinstance(ref, ImageRef)
+        base, client = await self._base_for(ref)
+        self.stats[f"{method} {path.split('/')[0]}"] += 1
+        url = httpx.URL(f"{base}/v2/{ref.repository}/{path}")
+        response = await self._send(client, method, url, headers or {}, str(ref))
+        if response.status_code >= 400:
+            await self._raise_for_status(response, str(ref))
+        return response
+
+    async def _raise_for_status(self, response: httpx.Response, where: str) -> None:
+        body = b""
+        if response.request.method != "HEAD":
+            try:
+                body = await read_capped(response, MAX_ERROR_BODY, where, truncate=True)
+            except httpx.TransportError:
+                body = b""
+        await response.aclose()
+        codes: list[str] = []
+        message = ""
+        try:
+            import json
+
+            errors = json.loads(body).get("errors") or []
+            codes = [str(e.get("code", "")) for e in errors]
+            message = "; ".join(str(e.get("message", "")) for e in errors if e.get("message"))
+        except (ValueError, AttributeError):
+            pass
+        status = response.status_code
+        if status == 404:
+            text = next((_NOT_FOUND_MESSAGES[c] for c in codes if c in _NOT_FOUND_MESSAGES), "not found (HTTP 404)")
+            raise NotFoundError(text, where=where)
+        if status == 401:
+            raise AuthError("authentication required: the registry refused the request", where=where)
+        if status == 403:
+            raise AuthError("access denied (HTTP 403)", where=where)
+        raise RegistryError(f"HTTP {status}" + (f": {message}" if message else ""), where=where)
+
+    # -- the backend protocol ----------------------------------------------------------------------
+
+    async def list_tags(self, repo: AnyRef) -> list[str]:
+        assert isinstance(repo, ImageRef)
+        async with self._limiter:
+            base, client = await self._base_for(repo)
+            url: httpx.URL | None = httpx.URL(f"{base}/v2/{repo.repository}/tags/list").copy_merge_params(
+                {"n": str(TAG_PAGE_SIZE)}
+            )
+            seen: set[str] = set()
+            tags: list[str] = []
+            while url is not None:
+                if str(url) in seen:
+                    raise RegistryError("tag list pagination loops back to a page already read", where=repo.name)
+                seen.add(str(url))
+                self.stats["GET tags"] += 1
+                response = await self._send(client, "GET", url, {"Accept": "application/json"}, repo.name)
+                if response.status_code >= 400:
+                    await self._raise_for_status(response, repo.name)
+                try:
+                    raw = await read_capped(response, MAX_TAG_PAGE_BYTES, repo.name)
+                except httpx.TransportError as exc:
+                    raise RegistryError(f"tag list broke off: {type(exc).__name__}", where=repo.name) from exc
+                tags.extend(tags_from_page(raw, repo.name))
+                next_url = next_link(response.headers.get("Link"), url)
+                if next_url is not None and (next_url.host, next_url.port) != (url.host, url.port):
+                    raise RegistryError(
+                        f"tag list pagination points to another host ({next_url.host})", where=repo.name
+                    )
+                url = next_url
+            return tags
+
+    async def _get_small(
+        self, ref: AnyRef, path: str, headers: dict[str, str], cap: int
+    ) -> tuple[httpx.Response, bytes]:
+        """GET a manifest or config whole; a body cut off mid-way (reset, truncation) is asked again."""
+        for attempt in range(self._policy.attempts):
+            response = await self._request(ref, "GET", path, headers)
+            try:
+                return response, await read_capped(response, cap, str(ref))
+            except httpx.TransportError as exc:
+                await response.aclose()
+                log.debug("%s broke off (%s); attempt %d", path, type(exc).__name__, attempt + 1)
+                if attempt + 1 >= self._policy.attempts:
+                    raise RegistryError(f"download kept failing: {type(exc).__name__}", where=str(ref)) from exc
+                await asyncio.sleep(self._policy.backoff(attempt))
+        raise AssertionError("unreachable")
+
+    async def get_manifest(self, ref: AnyRef) -> ManifestBlob:
+        async with self._limiter:
+            response, raw = await self._get_small(
+                ref, f"manifests/{ref.manifest_reference}", {"Accept": MANIFEST_ACCEPT}, MAX_MANIFEST_BYTES
+            )
+        served = response.headers.get("Docker-Content-Digest")
+        expected = ref.digest or served
+        computed = digest_of(raw, expected or "sha256:")
+        if expected and computed != expected:
+            raise DigestMismatchError(f"manifest content hashes to {computed}, expected {expected}", where=str(ref))
+        if served and ref.digest and served != ref.digest:
+            raise DigestMismatchError(f"registry reports digest {served}, asked for {ref.digest}", where=str(ref))
+        return ManifestBlob(media_type_of(response), computed, raw)
+
+    async def resolve_digest(self, ref: AnyRef) -> str:
+        if ref.digest:
+            return ref.digest
+        async with self._limiter:
+            response = await self._request(
+                ref, "HEAD", f"manifests/{ref.manifest_reference}", {"Accept": MANIFEST_ACCEPT}
+            )
+            await response.aclose()
+        served = response.headers.get("Docker-Content-Digest")
+        if served:
+            return str(served)
+        return (await self.get_manifest(ref)).digest
+
+    async def get_blob(self, ref: AnyRef, descriptor: Descriptor, *, max_size: int) -> bytes:
+        if descriptor.size > max_size:
+            raise SizeLimitError(
+                f"blob {descriptor.digest} is {descriptor.size} bytes (cap {max_size})", where=str(ref)
+            )
+        async with self._limiter:
+            _, raw = await self._get_small(ref, f"blobs/{descriptor.digest}", {}, max_size)
+        computed = digest_of(raw, descriptor.digest)
+        if computed != descriptor.digest:
+            raise DigestMismatchError(
+                f"blob content hashes to {computed}, expected {descriptor.digest}", where=str(ref)
+            )
+        return raw
+
+    async def stream_blob(self, ref: AnyRef, descriptor: Descriptor) -> AsyncIterator[bytes]:
+        hasher = hasher_for(descriptor.digest)
+        received = 0
+        failures = 0
+        async with self._limiter:
+            while True:
+                headers = {"Range": f"bytes={received}-"} if received else {}
+                response = await self._request(ref, "GET", f"blobs/{descriptor.digest}", headers)
+                skip = received if response.status_code == 200 else 0
+                try:
+                    async for chunk in response.aiter_bytes():  # as they arrive: no re-chunking delay
+                        if skip:
+                            dropped = min(skip, len(chunk))
+                            chunk, skip = chunk[dropped:], skip - dropped
+                            if not chunk:
+                                continue
+                        received += len(chunk)
+                        if received > descriptor.size:  # size is required; a missing one (0) allows nothing
+                            raise DigestMismatchError(
+                                f"blob {descriptor.digest} is longer than its declared {descriptor.size} bytes",
+                                where=str(ref),
+                            )
+                        hasher.update(chunk)
+                        yield chunk
+                except httpx.TransportError as exc:
+                    failures += 1
+                    if failures >= self._policy.attempts:
+                        raise RegistryError(
+                            f"blob download kept failing: {type(exc).__name__}", where=str(ref)
+                        ) from exc
+                    log.debug("blob %s broke after %d bytes (%s); resuming", descriptor.digest, received, exc)
+                    await asyncio.sleep(self._policy.backoff(failures))
+                    continue
+                finally:
+                    await response.aclose()
+                if descriptor.size and received < descriptor.size:
+                    failures += 1
+                    if failures >= self._policy.attempts:
+                        raise RegistryError(
+                            f"blob {descriptor.digest} ends after {received} of {descriptor.size} bytes",
+                            where=str(ref),
+                        )
+                    continue
+                break
+        computed = f"{descriptor.digest.partition(':')[0]}:{hasher.hexdigest()}"
+        if computed != descriptor.digest:
+            raise DigestMismatchError(
+                f"blob content hashes to {computed}, expected {descriptor.digest}", where=str(ref)
+            )

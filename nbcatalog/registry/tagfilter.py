@@ -1,0 +1,33 @@
+"""Which tags a person wants to see: registries return junk that is not a tag of an image.
+
+Nexus returns ``null`` entries, Artifactory digest-like strings; cosign stores signatures,
+attestations and SBOMs as ``sha256-<hex>.sig/.att/.sbom`` tags, hidden unless asked for.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+_DIGEST_LIKE = re.compile(r"^(?:sha256:)?[a-f0-9]{64}$")
+_COSIGN = re.compile(r"^sha256-[a-f0-9]{64}(?:\.(?:sig|att|sbom))?$")
+
+
+def is_cosign_tag(tag: str) -> bool:
+    return bool(_COSIGN.match(tag))
+
+
+def visible_tags(tags: Iterable[object], *, include_signatures: bool = False) -> list[str]:
+    """Drop non-strings, ``null``, empty and digest-like entries and duplicates; keep order."""
+    out: list[str] = []
+    seen: set[str] = set()
+    for tag in tags:
+        if not isinstance(tag, str) or not tag or tag == "null" or tag in seen:
+            continue
+        if _DIGEST_LIKE.match(tag):
+            continue
+        if not include_signatures and is_cosign_tag(tag):
+            continue
+        seen.add(tag)
+        out.append(tag)
+    return out

@@ -1,0 +1,311 @@
+"""The one async facade both front ends call: shared HTTP client, backend choice, limits, options.
+
+A session owns its clients and closes them; every registry call of a CLI command or a TUI worker
+goes through one, so connections are reused and concurrency is bounded in one place.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import ssl
+from collections.abc import AsyncIterator, Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+from nbcatalog.errors import BadInputError, NbcatalogError, NotFoundError
+from nbcatalog.oci import (
+    MAX_CONFIG_BYTES,
+    Descriptor,
+    ImageConfig,
+    ImageIndex,
+    ImageManifest,
+    ManifestBlob,
+    Platform,
+)
+from nbcatalog.refs import AnyRef, ImageRef, OciLayoutRef
+from nbcatalog.registry.base import RegistryBackend
+from nbcatalog.registry.retry import RetryPolicy
+from nbcatalog.registry.tagfilter import visible_tags
+
+if TYPE_CHECKING:
+    import httpx
+
+
+def default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "nbcatalog"
+
+
+@dataclass(frozen=True, slots=True)
+class SessionOptions:
+    platform: Platform = field(default_factory=lambda: Platform("linux", "amd64"))
+    backend: str = "httpx"
+    insecure_registries: frozenset[str] = frozenset()
+    #: None means ``--no-cache``.
+    cache_dir: Path | None = field(default_factory=default_cache_dir)
+    ca_cert: str | None = None
+    concurrency: int = 8
+    timeout: float = 30.0
+    include_signature_tags: bool = False
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    #: Insecure hosts from the catalog, loaded only when a non-listed host is first contacted.
+    catalog_registries: Callable[[], set[str]] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedImage:
+    """An image reference resolved down to one platform's manifest and config."""
+
+    ref: AnyRef
+    digest: str
+    media_type: str
+    platforms: list[str]
+    manifest_digest: str
+    manifest: ImageManifest
+    config: ImageConfig
+    config_digest: str
+
+    @property
+    def platform(self) -> str:
+        return str(self.config.platform)
+
+    @property
+    def pinned(self) -> AnyRef:
+        """The reference pinned to the selected platform's manifest (for layer reads)."""
+        return self.ref.with_digest(self.manifest_digest)
+
+
+@dataclass(frozen=True, slots=True)
+class TagDetail:
+    tag: str
+    digest: str | None = None
+    created: str | None = None
+    platforms: list[str] = field(default_factory=list)
+    media_type: str | None = None
+    size: int | None = None
+    error: str | None = None
+
+
+def _ssl_context(ca_cert: str | None) -> ssl.SSLContext:
+    """Verified TLS: the system/certifi roots, ``SSL_CERT_FILE``, plus ``--ca-cert``."""
+    cafile = os.environ.get("SSL_CERT_FILE")
+    if not cafile:
+        try:
+            import certifi
+
+            cafile = certifi.where()
+        except ImportError:  # pragma: no cover - httpx depends on certifi
+            cafile = None
+    context = ssl.create_default_context(cafile=cafile, capath=os.environ.get("SSL_CERT_DIR"))
+    if ca_cert:
+        try:
+            context.load_verify_locations(cafile=ca_cert)
+        except (OSError, ssl.SSLError) as exc:
+            raise BadInputError(f"cannot load CA certificate: {exc}", where=ca_cert) from exc
+    return context
+
+
+class Session:
+    def __init__(self, options: SessionOptions | None = None) -> None:
+        self.options = options or SessionOptions()
+        self.limiter = asyncio.Semaphore(self.options.concurrency)
+        self._clients: dict[str, httpx.AsyncClient] = {}
+        self._catalog_insecure: set[str] | None = None
+        self._backends: dict[str, RegistryBackend] = {}
+        self._manifests: dict[str, ManifestBlob] = {}
+        self._configs: dict[str, asyncio.Future[ImageConfig]] = {}
+
+    async def __aenter__(self) -> Session:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        for backend in self._backends.values():
+            await backend.aclose()
+        for client in self._clients.values():
+            await client.aclose()
+
+    # -- plumbing ----------------------------------------------------------------------------------
+
+    def _new_client(self, verify: ssl.SSLContext | bool) -> httpx.AsyncClient:
+        import httpx
+
+        from nbcatalog.registry.transport import asyncio_transport
+
+        limits = httpx.Limits(max_connections=self.options.concurrency * 2, max_keepalive_connections=32)
+        timeout = httpx.Timeout(self.options.timeout, connect=min(10.0, self.options.timeout))
+        return httpx.AsyncClient(
+            verify=verify,
+            timeout=timeout,
+            limits=limits,
+            transport=asyncio_transport(verify, limits),
+            follow_redirects=True,
+            headers={"User-Agent": "nbcatalog"},
+            trust_env=True,
+        )
+
+    def client(self, mode: str) -> httpx.AsyncClient:
+        """The shared client for ``verified`` TLS (also used for ``plain`` HTTP) or ``insecure`` TLS.
+
+        Plain HTTP goes through the verifying client: a loopback registry that redirects blob reads to
+        HTTPS storage gets that storage's certificate checked like any other.
+        """
+        if mode == "plain":
+            mode = "verified"
+        if mode not in self._clients:
+            if mode == "verified":
+                verify: ssl.SSLContext | bool = _ssl_context(self.options.ca_cert)
+            else:
+                verify = False
+            self._clients[mode] = self._new_client(verify)
+        return self._clients[mode]
+
+    def is_insecure(self, host: str) -> bool:
+        """``--insecure-registry``/env hosts, then the catalog's ``registries:`` (read only if needed)."""
+        if host in self.options.insecure_registries:
+            return True
+        if self._catalog_insecure is None:
+            loader = self.options.catalog_registries
+            self._catalog_insecure = loader() if loader else set()
+        return host in self._catalog_insecure
+
+    def backend_for(self, ref: AnyRef) -> RegistryBackend:
+        kind = "oci" if isinstance(ref, OciLayoutRef) else self.options.backend
+        if kind not in self._backends:
+            self._backends[kind] = self._make_backend(kind)
+        return self._backends[kind]
+
+    def _make_backend(self, kind: str) -> RegistryBackend:
+        if kind == "oci":
+            from nbcatalog.registry.layout import OciLayoutBackend
+
+            return OciLayoutBackend()
+        if kind == "skopeo":
+            from nbcatalog.registry.skopeo import SkopeoBackend
+
+            cert_dir = str(Path(self.options.ca_cert).parent) if self.options.ca_cert else None
+            return SkopeoBackend(limiter=self.limiter, is_insecure=self.is_insecure, cert_dir=cert_dir)
+        from nbcatalog.registry.auth import RegistryAuth
+        from nbcatalog.registry.credentials import find_credentials
+        from nbcatalog.registry.distribution import DistributionClient
+
+        return DistributionClient(
+            clients=self.client,
+            is_insecure=self.is_insecure,
+            auth=RegistryAuth(find_credentials),
+            limiter=self.limiter,
+            policy=self.options.retry,
+        )
+
+    @property
+    def request_stats(self) -> dict[str, int]:
+        """Requests made so far per kind (for benchmarks and tests)."""
+        stats: dict[str, int] = {}
+        for backend in self._backends.values():
+            for key, value in getattr(backend, "stats", {}).items():
+                stats[key] = stats.get(key, 0) + value
+        return stats
+
+    # -- the API the front ends use ---------------------------------------------------------------
+
+    async def list_tags(self, repo: AnyRef) -> list[str]:
+        tags = await self.backend_for(repo).list_tags(repo.repo_only())
+        return visible_tags(tags, include_signatures=self.options.include_signature_tags)
+
+    async def get_manifest(self, ref: AnyRef) -> ManifestBlob:
+        if ref.digest and ref.digest in self._manifests:
+            return self._manifests[ref.digest]
+        blob = await self.backend_for(ref).get_manifest(ref)
+        self._manifests[blob.digest] = blob
+        return blob
+
+    async def get_blob(self, ref: AnyRef, descriptor: Descriptor, *, max_size: int) -> bytes:
+        return await self.backend_for(ref).get_blob(ref, descriptor, max_size=max_size)
+
+    def stream_blob(self, ref: AnyRef, descriptor: Descriptor) -> AsyncIterator[bytes]:
+        return self.backend_for(ref).stream_blob(ref, descriptor)
+
+    async def resolve_digest(self, ref: AnyRef) -> str:
+        return await self.backend_for(ref).resolve_digest(ref)
+
+    async def get_config(self, pinned: AnyRef, manifest: ImageManifest) -> ImageConfig:
+        """Each config is read once per session, even when many tags ask for it at the same time."""
+        digest = manifest.config.digest
+        pending = self._configs.get(digest)
+        if pending is None or (pending.done() and (pending.cancelled() or pending.exception() is not None)):
+            pending = asyncio.ensure_future(self._read_config(pinned, manifest))
+            self._configs[digest] = pending
+        return await asyncio.shield(pending)
+
+    async def _read_config(self, pinned: AnyRef, manifest: ImageManifest) -> ImageConfig:
+        raw = await self.get_blob(pinned, manifest.config, max_size=MAX_CONFIG_BYTES)
+        return ImageConfig.parse(raw, digest=manifest.config.digest)
+
+    async def resolve(self, ref: AnyRef, platform: Platform | None = None) -> ResolvedImage:
+        """Follow an index to the wanted platform (attestations skipped) and read the config."""
+        try:
+            return await self._resolve(ref, platform)
+        except NbcatalogError as exc:  # a malformed manifest or config names the image it belongs to
+            if exc.where is None:
+                exc.where = str(ref)
+            raise
+
+    async def _resolve(self, ref: AnyRef, platform: Platform | None) -> ResolvedImage:
+        wanted = platform or self.options.platform
+        top = await self.get_manifest(ref)
+        platforms: list[str] = []
+        if top.is_index:
+            index = ImageIndex.parse(top)
+            platforms = index.platforms()
+            chosen = index.select(wanted)
+            if chosen is None:
+                offered = ", ".join(platforms) or "none"
+                raise NotFoundError(f"no image for platform {wanted} (the index has: {offered})", where=str(ref))
+            manifest_blob = await self.get_manifest(_pin(ref, chosen.digest))
+        else:
+            manifest_blob = top
+        manifest = ImageManifest.parse(manifest_blob)
+        pinned = _pin(ref, manifest_blob.digest)
+        config = await self.get_config(pinned, manifest)
+        return ResolvedImage(
+            ref=ref,
+            digest=top.digest,
+            media_type=top.effective_media_type,
+            platforms=platforms or [str(config.platform)],
+            manifest_digest=manifest_blob.digest,
+            manifest=manifest,
+            config=config,
+            config_digest=manifest.config.digest,
+        )
+
+    async def tag_detail(self, repo: AnyRef, tag: str) -> TagDetail:
+        try:
+            image = await self.resolve(repo.with_tag(tag))
+        except NbcatalogError as exc:
+            return TagDetail(tag, error=str(exc))
+        return TagDetail(
+            tag,
+            digest=image.digest,
+            created=image.config.created,
+            platforms=image.platforms,
+            media_type=image.media_type,
+            size=image.manifest.total_size,
+        )
+
+    async def tag_details(self, repo: AnyRef, tags: Iterable[str]) -> list[TagDetail]:
+        """Details of many tags at once; concurrency is bounded by the session's limiter."""
+        return list(await asyncio.gather(*(self.tag_detail(repo, tag) for tag in tags)))
+
+
+def _pin(ref: AnyRef, digest: str) -> AnyRef:
+    """``ref`` by digest; registry refs drop the tag (skopeo refuses tag+digest)."""
+    if isinstance(ref, ImageRef):
+        return ImageRef(ref.registry, ref.repository, None, digest)
+    return ref.with_digest(digest)

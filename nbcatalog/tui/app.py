@@ -1,0 +1,201 @@
+"""The terminal app: the catalog as a lineage tree, images, diffs and profiles, curated from the keyboard.
+
+The app owns the one Session and the editable CatalogDocument. Screens read them ("attributes
+down") and ask the app to edit ("messages up"); every registry call runs in a worker, so the first
+paint comes from the catalog file alone and a failing registry becomes a notification.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.worker import Worker, WorkerState
+
+from nbcatalog.catalog import CatalogDocument
+from nbcatalog.errors import CatalogError, NbcatalogError
+from nbcatalog.lineage import LineageEntry
+from nbcatalog.session import Session, SessionOptions
+from nbcatalog.tui.messages import CatalogChanged
+from nbcatalog.tui.state import AppFacts, all_tag_status, audit_catalog, findings_by_entry
+
+THEMES = ("textual-dark", "textual-light")
+
+
+class NbcatalogApp(App[int]):
+    """``NbcatalogApp(CatalogDocument.load(path), options)``; ``run()`` returns the exit code."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "nbcatalog"
+    ENABLE_COMMAND_PALETTE = True
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+    BINDINGS = [
+        Binding("ctrl+s", "save", "Save", priority=True),
+        Binding("f1,question_mark", "help", "Help"),
+        Binding("ctrl+t", "toggle_theme", "Theme", show=False),
+        Binding("q", "quit", "Quit"),
+    ]
+
+    dirty: reactive[bool] = reactive(False)
+
+    def __init__(self, document: CatalogDocument, options: SessionOptions, *, watch_facts: bool = True) -> None:
+        super().__init__()
+        self.document = document
+        self.options = options
+        self.session = Session(options)
+        self.lineage: dict[str, LineageEntry] = {}
+        self.facts = AppFacts()
+        self.lineage_busy = False
+        self.facts_busy = False
+        self.watch_facts = watch_facts
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        from nbcatalog.tui.screens.catalog import CatalogScreen
+
+        self.sub_title = self.document.path.name
+        self.push_screen(CatalogScreen())
+        if self.watch_facts:
+            self.refresh_facts()
+
+    async def on_unmount(self) -> None:
+        self.workers.cancel_all()
+        await self.session.aclose()
+
+    def watch_dirty(self, dirty: bool) -> None:
+        self.sub_title = self.document.path.name + ("  ● modified" if dirty else "")
+
+    def changed(self) -> None:
+        """Tell every screen to redraw from the app's state."""
+        for screen in self.screen_stack:
+            screen.post_message(CatalogChanged())
+
+    def refresh_facts(self) -> None:
+        """Lineage, tags and audit again (after start, an edit that moves a tag or parent, or ``r``)."""
+        self.run_lineage()
+        self.run_tag_facts()
+
+    # -- workers -----------------------------------------------------------------------------
+
+    @work(exclusive=True, group="lineage", exit_on_error=False, description="inferring the lineage")
+    async def run_lineage(self) -> None:
+        from nbcatalog.lineage import catalog_lineage
+
+        self.lineage_busy = True
+        self.changed()
+        try:
+            run = await catalog_lineage(self.session, self.document.catalog.images)
+        finally:
+            self.lineage_busy = False
+        self.lineage = {entry.name: entry for entry in run.entries}
+        failed = [entry for entry in run.entries if entry.image.error]
+        for entry in failed[:3]:
+            self.notify(f"{entry.name}: {entry.image.error}", title="Lineage", severity="warning", timeout=8)
+        self.changed()
+
+    @work(exclusive=True, group="facts", exit_on_error=False, description="listing tags and auditing")
+    async def run_tag_facts(self) -> None:
+        self.facts_busy = True
+        try:
+            tags = await all_tag_status(self.session, self.document.catalog)
+            self.facts = AppFacts(tags=tags, findings=self.facts.findings, all_findings=self.facts.all_findings)
+            self.changed()
+            errors = {status.error for status in tags.values() if status.error}
+            for error in sorted(errors)[:3]:
+                self.notify(error, title="Listing tags failed", severity="error", timeout=10)
+            findings = await audit_catalog(self.session, self.document)
+            self.facts = AppFacts(tags, findings_by_entry(self.document, findings), findings)
+        finally:
+            self.facts_busy = False
+            self.changed()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The one place an unexpected worker failure surfaces: a notification naming the job."""
+        if event.state != WorkerState.ERROR:
+            return
+        error = event.worker.error
+        what = event.worker.description or event.worker.name or "a background job"
+        message = str(error) if isinstance(error, NbcatalogError) else f"{type(error).__name__}: {error}"
+        self.notify(message, title=f"Failed: {what}", severity="error", timeout=10)
+        self.changed()
+
+    # -- editing -----------------------------------------------------------------------------
+
+    def edit(self, what: str, change: Callable[[CatalogDocument], None], *, facts: bool = False) -> bool:
+        """Apply one validated edit; a refused edit is a notification and changes nothing."""
+        try:
+            change(self.document)
+        except NbcatalogError as exc:
+            self.notify(exc.message, title=f"Cannot {what}", severity="error", timeout=8)
+            return False
+        self.dirty = True
+        self.changed()
+        if facts and self.watch_facts:
+            self.refresh_facts()
+        return True
+
+    def action_save(self) -> None:
+        if not self.dirty:
+            self.notify("nothing to save")
+            return
+        if self.save():
+            self.notify(f"saved {self.document.path.name}")
+
+    def save(self) -> bool:
+        try:
+            self.document.save()
+        except (CatalogError, OSError) as exc:
+            self.notify(str(exc), title="Save failed", severity="error", timeout=10)
+            return False
+        self.dirty = False
+        return True
+
+    async def action_quit(self) -> None:
+        if not self.dirty:
+            self.exit(0)
+            return
+        from nbcatalog.tui.screens.dialogs import QuitScreen
+
+        def answered(answer: str | None) -> None:
+            if (answer == "save" and self.save()) or answer == "discard":
+                self.exit(0)
+
+        self.push_screen(QuitScreen(), answered)
+
+    # -- navigation --------------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        from nbcatalog.tui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_toggle_theme(self) -> None:
+        self.theme = THEMES[1] if self.theme == THEMES[0] else THEMES[0]
+
+    def open_image(self, name: str | None = None, reference: str | None = None) -> None:
+        from nbcatalog.tui.screens.image import ImageScreen
+
+        self.push_screen(ImageScreen(name=name, reference=reference))
+
+    def open_diff(self, a: str = "", b: str = "") -> None:
+        from nbcatalog.tui.screens.diff import DiffScreen
+
+        self.push_screen(DiffScreen(a, b))
+
+    def open_profiles(self) -> None:
+        from nbcatalog.tui.screens.profiles import ProfilesScreen
+
+        self.push_screen(ProfilesScreen())
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        from nbcatalog.tui.commands import app_commands
+
+        yield from app_commands(self, screen)
+        yield from super().get_system_commands(screen)

@@ -1,0 +1,290 @@
+"""The main screen: the lineage tree with badges, a filter, the selected entry's facts, curating keys."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from rich.table import Table
+from rich.text import Text
+from textual import events, on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Input, Label, LoadingIndicator, Static, Tree
+
+from nbcatalog.catalog import KINDS, CatalogImage, GpuMode
+from nbcatalog.tui.messages import CatalogChanged
+from nbcatalog.tui.screens.base import AppScreenMixin
+from nbcatalog.tui.widgets.lineage_tree import SEVERITY_STYLE, LineageTree
+
+if TYPE_CHECKING:
+    pass
+
+
+class CatalogScreen(AppScreenMixin, Screen[None]):
+    """Enter opens the image; t, a, x, P, k, g, * edit; d diffs; p shows profiles; typing filters."""
+
+    BINDINGS = [
+        Binding("enter", "open", "Open", show=False),
+        Binding("t", "change_tag", "Tag"),
+        Binding("a", "add_image", "Add"),
+        Binding("x", "remove_image", "Remove"),
+        Binding("P", "set_parent", "Parent", show=False),
+        Binding("k", "set_kind", "Kind", show=False),
+        Binding("g", "set_gpu", "GPU", show=False),
+        Binding("asterisk", "set_default", "Default", show=False),
+        Binding("d", "diff", "Diff"),
+        Binding("p", "profiles", "Profiles"),
+        Binding("r", "refresh", "Refresh", show=False),
+        Binding("slash", "focus_filter", "Filter"),
+        Binding("escape", "clear_filter", "Clear filter", show=False),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="catalog-body"):
+            with Vertical(id="tree-pane"):
+                yield Input(
+                    placeholder="type to filter (name, tag, kind, repository)", id="filter", select_on_focus=False
+                )
+                yield LineageTree("catalog", id="tree")
+                with Horizontal(id="busy"):
+                    yield LoadingIndicator()
+                    yield Label("", id="busy-label")
+            with VerticalScroll(id="details"):
+                yield Static(id="facts")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        tree = self.query_one(LineageTree)
+        tree.show_root = False
+        tree.auto_expand = False
+        tree.guide_depth = 3
+        self.redraw()
+        tree.focus()
+
+    @property
+    def selected(self) -> CatalogImage | None:
+        name = self.query_one(LineageTree).selected_name
+        return self.nb_app.document.catalog.find(name) if name else None
+
+    def on_catalog_changed(self, _: CatalogChanged) -> None:
+        self.redraw()
+
+    def redraw(self) -> None:
+        app = self.nb_app
+        needle = self.query_one("#filter", Input).value
+        tree = self.query_one(LineageTree)
+        tree.show(app.document.catalog, app.lineage, app.facts.tags, app.facts.findings, needle)
+        busy = [what for what, on in (("lineage", app.lineage_busy), ("tags & audit", app.facts_busy)) if on]
+        self.query_one("#busy").display = bool(busy)
+        self.query_one("#busy-label", Label).update(f"reading {', '.join(busy)}…" if busy else "")
+        self.show_details()
+
+    @on(Tree.NodeHighlighted)
+    def highlighted(self, _: Tree.NodeHighlighted[str]) -> None:
+        self.show_details()
+
+    @on(Tree.NodeSelected)
+    def node_selected(self, event: Tree.NodeSelected[str]) -> None:
+        event.stop()
+        self.action_open()
+
+    def show_details(self) -> None:
+        image = self.selected
+        facts = self.query_one("#facts", Static)
+        if image is None:
+            facts.update(
+                "no image selected" if self.nb_app.document.catalog.images else "the catalog is empty: a adds one"
+            )
+            return
+        app = self.nb_app
+        table = Table.grid(padding=(0, 1))
+        table.add_column(style="bold", no_wrap=True)
+        table.add_column()
+        lineage = app.lineage.get(image.name)
+        status = app.facts.tags.get(image.name)
+        rows: list[tuple[str, str | Text]] = [
+            ("Name", image.name),
+            ("Title", image.title),
+            ("Image", image.image),
+            ("Tag", image.tag + (f" @ {image.digest[:19]}" if image.digest else "")),
+            ("Kind", image.kind),
+            ("GPU", str(image.gpu).lower()),
+            ("Policy", image.tag_policy),
+            ("Default", "yes" if image.default else "no"),
+            ("Parent", image.parent or "(none)"),
+        ]
+        if lineage is not None:
+            rows.append(("Inferred", lineage.inferred_parent or "(none)"))
+            if lineage.base is not None:
+                rows.append(("Built on", lineage.base.reference))
+            cuda = lineage.image.cuda
+            rows.append(("CUDA", Text(cuda.version or "yes", "magenta") if cuda else "no"))
+        if status is not None:
+            if status.error:
+                rows.append(("Tags", Text(status.error, "red")))
+            else:
+                newer = ", ".join(reversed(status.newer[-3:])) if status.newer else "up to date"
+                rows.append(("Tags", f"{len(status.tags)}; newer: {newer}"))
+                if not status.present:
+                    rows.append(("Missing", Text(f"{image.tag} is not in the repository", "red")))
+        for title, value in rows:
+            table.add_row(title, value)
+        issues = list(lineage.issues) if lineage is not None else []
+        for issue in issues:
+            table.add_row(Text(issue.kind, SEVERITY_STYLE.get(issue.severity, "yellow")), issue.message)
+        for finding in app.facts.findings.get(image.name, []):
+            table.add_row(Text(finding.kind, SEVERITY_STYLE[finding.severity]), finding.message)
+        if image.description:
+            table.add_row("", Text(image.description, "italic"))
+        facts.update(table)
+
+    # -- filter ------------------------------------------------------------------------------
+
+    @on(Input.Changed, "#filter")
+    def filter_changed(self, _: Input.Changed) -> None:
+        self.redraw()
+
+    @on(Input.Submitted, "#filter")
+    def filter_done(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.query_one(LineageTree).focus()
+
+    def on_key(self, event: events.Key) -> None:
+        """Typing a letter that is no binding on the tree starts the filter with it."""
+        tree = self.query_one(LineageTree)
+        if self.focused is tree and event.character and event.is_printable and event.character.isalnum():
+            if event.key in self.active_bindings:
+                return
+            box = self.query_one("#filter", Input)
+            box.value += event.character
+            box.cursor_position = len(box.value)
+            box.focus()
+            event.stop()
+
+    def action_focus_filter(self) -> None:
+        self.query_one("#filter", Input).focus()
+
+    def action_clear_filter(self) -> None:
+        self.query_one("#filter", Input).value = ""
+        self.query_one(LineageTree).focus()
+
+    # -- actions -----------------------------------------------------------------------------
+
+    def action_open(self) -> None:
+        if self.selected is not None:
+            self.nb_app.open_image(self.selected.name)
+
+    def action_diff(self) -> None:
+        image = self.selected
+        if image is None:
+            self.nb_app.open_diff()
+            return
+        status = self.nb_app.facts.tags.get(image.name)
+        if status is not None and status.newest:
+            self.nb_app.open_diff(image.name, f"{image.name}:{status.newest}")
+        else:
+            self.nb_app.open_diff(image.parent or "", image.name)
+
+    def action_profiles(self) -> None:
+        self.nb_app.open_profiles()
+
+    def action_refresh(self) -> None:
+        self.nb_app.refresh_facts()
+
+    def action_change_tag(self) -> None:
+        from nbcatalog.tui.screens.dialogs import TagPickerScreen
+
+        image = self.selected
+        if image is None:
+            return
+        name = image.name
+
+        def picked(tag: str | None) -> None:
+            if tag and tag != image.tag:
+                self.nb_app.edit(f"set the tag of {name}", lambda doc: doc.set_tag(name, tag), facts=True)
+
+        title = f"Tag for {name} (now {image.tag})"
+        self.app.push_screen(TagPickerScreen(title, image.ref.repo_only(), image.tag, image.tag_policy), picked)
+
+    def action_add_image(self) -> None:
+        from nbcatalog.tui.screens.add_image import AddImageScreen
+
+        def added(fields: dict[str, object] | None) -> None:
+            if fields:
+                name = str(fields["name"])
+                if self.nb_app.edit(f"add {name}", lambda doc: doc.add_image(fields), facts=True):
+                    self.query_one(LineageTree).select_name(name)
+                    self.notify(f"added {name}")
+
+        self.app.push_screen(AddImageScreen(), added)
+
+    def action_remove_image(self) -> None:
+        from nbcatalog.tui.screens.dialogs import ConfirmScreen
+
+        image = self.selected
+        if image is None:
+            return
+        name = image.name
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self.nb_app.edit(f"remove {name}", lambda doc: doc.remove_image(name), facts=True)
+
+        self.app.push_screen(ConfirmScreen(f"Remove {name} from the catalog?"), confirmed)
+
+    def action_set_parent(self) -> None:
+        image = self.selected
+        if image is None:
+            return
+        name = image.name
+        others = [(i.name, i.name) for i in self.nb_app.document.catalog.images if i.name != name]
+        none = "<none>"  # not a valid catalog name
+
+        def set_parent(value: str) -> None:
+            parent = None if value == none else value
+            self.nb_app.edit(f"set the parent of {name}", lambda doc: doc.set_parent(name, parent), facts=True)
+
+        self.choose(f"Parent of {name}", [(none, "(none)"), *others], image.parent or none, set_parent)
+
+    def action_set_kind(self) -> None:
+        image = self.selected
+        if image is None:
+            return
+        name = image.name
+
+        def set_kind(value: str) -> None:
+            self.nb_app.edit(f"set the kind of {name}", lambda doc: doc.set_kind(name, value))
+
+        self.choose(f"Kind of {name}", [(kind, kind) for kind in KINDS], image.kind, set_kind)
+
+    def action_set_gpu(self) -> None:
+        image = self.selected
+        if image is None:
+            return
+        name = image.name
+        choices = [("auto", "auto (detect CUDA)"), ("true", "true (always a GPU)"), ("false", "false (never)")]
+        values: dict[str, GpuMode] = {"auto": "auto", "true": True, "false": False}
+
+        def set_gpu(value: str) -> None:
+            self.nb_app.edit(f"set GPU of {name}", lambda doc: doc.set_gpu(name, values[value]))
+
+        self.choose(f"GPU for {name}", choices, str(image.gpu).lower(), set_gpu)
+
+    def action_set_default(self) -> None:
+        image = self.selected
+        if image is not None:
+            name = image.name
+            self.nb_app.edit(f"make {name} the default", lambda doc: doc.set_default(name))
+
+    def choose(self, title: str, choices: list[tuple[str, str]], current: str, then: Callable[[str], object]) -> None:
+        from nbcatalog.tui.screens.dialogs import ChoiceScreen
+
+        def chosen(value: str | None) -> None:
+            if value is not None and value != current:
+                then(value)
+
+        self.app.push_screen(ChoiceScreen(title, choices, current), chosen)

@@ -1,0 +1,149 @@
+"""What ``nbcatalog export`` would write for each format, the audit's findings, and the write action."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.console import Group
+from rich.syntax import Syntax
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
+
+from nbcatalog.errors import NbcatalogError
+from nbcatalog.tui.messages import CatalogChanged
+from nbcatalog.tui.screens.base import AppScreenMixin
+from nbcatalog.tui.widgets.lineage_tree import SEVERITY_STYLE
+
+if TYPE_CHECKING:
+    from nbcatalog.exporters.files import PlannedFile
+
+FORMAT_TITLES = {
+    "kubeflow": "Kubeflow",
+    "jupyterhub": "z2jh",
+    "kubespawner": "KubeSpawner",
+    "workspacekind": "WorkspaceKind",
+}
+
+
+class ProfilesScreen(AppScreenMixin, Screen[None]):
+    """One tab per export format (syntax-highlighted), one for the audit; ``w`` writes profiles/."""
+
+    BINDINGS = [
+        Binding("escape", "back", "Back"),
+        Binding("w", "write", "Write profiles/"),
+        Binding("r", "refresh", "Re-audit"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.planned: list[PlannedFile] = []
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with TabbedContent(id="profile-tabs"):
+            for export_format, title in FORMAT_TITLES.items():
+                with TabPane(title, id=f"fmt-{export_format}"), VerticalScroll():
+                    yield Static(id=f"preview-{export_format}", classes="preview")
+            with TabPane("Audit", id="audit"):
+                yield Static(id="audit-summary")
+                yield DataTable(id="audit-table", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#audit-table", DataTable).add_columns("SEVERITY", "KIND", "IMAGE", "TAG", "MESSAGE", "WHERE")
+        self.redraw()
+
+    def on_catalog_changed(self, _: CatalogChanged) -> None:
+        self.redraw()
+
+    def redraw(self) -> None:
+        self.preview()
+        self.show_audit()
+
+    def preview(self) -> None:
+        """Plan every format from the catalog as edited; nothing is written here."""
+        from nbcatalog.exporters.files import ExportOptions, plan_export
+
+        catalog = self.nb_app.document.catalog
+        self.planned = []
+        for export_format in FORMAT_TITLES:
+            target = self.query_one(f"#preview-{export_format}", Static)
+            if not catalog.offered(export_format):
+                target.update(Text("no catalog image is offered in this format", "dim"))
+                continue
+            try:
+                plan = plan_export(catalog, export_format, ExportOptions())
+            except NbcatalogError as exc:
+                target.update(Text(f"{exc}", "bold red"))
+                continue
+            self.planned.extend(plan.files)
+            parts: list[Text | Syntax] = []
+            for planned in plan.files:
+                state = "up to date" if planned.up_to_date() else ("new" if planned.current() is None else "changed")
+                style = "green" if state == "up to date" else "yellow"
+                parts.append(Text.assemble((str(planned.path), "bold"), "  ", (state, style)))
+                lexer = "python" if planned.path.suffix == ".py" else "yaml"
+                parts.append(Syntax(planned.text, lexer, line_numbers=True, word_wrap=False, theme="ansi_dark"))
+            parts.extend(Text(f"warning: {w}", "yellow") for w in plan.warnings)
+            target.update(Group(*parts))
+
+    def show_audit(self) -> None:
+        app = self.nb_app
+        findings = app.facts.all_findings
+        table = self.query_one("#audit-table", DataTable)
+        table.clear()
+        for finding in findings:
+            change = f"{finding.current} → {finding.suggested}" if finding.current and finding.suggested else (
+                finding.suggested or finding.current or "")  # fmt: skip
+            table.add_row(
+                Text(finding.severity, SEVERITY_STYLE[finding.severity]),
+                finding.kind,
+                finding.image,
+                change,
+                finding.message,
+                Text(f"{finding.path.rsplit('/', 1)[-1]}:{finding.line}", "dim"),
+            )
+        counts = {s: sum(1 for f in findings if f.severity == s) for s in ("error", "warning", "info")}
+        summary = Text(", ".join(f"{n} {s}{'s' if n != 1 else ''}" for s, n in counts.items()))
+        if app.facts_busy:
+            summary = Text("auditing…", "italic")
+        elif not findings:
+            summary = Text("no findings", "green")
+        self.query_one("#audit-summary", Static).update(summary)
+
+    @on(TabbedContent.TabActivated)
+    def tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        if event.pane.id == "audit":
+            self.show_audit()
+
+    def action_write(self) -> None:
+        """Write what the previews show, like ``nbcatalog export``; only from a saved catalog, so the
+        files' header hashes match catalog.yaml on disk."""
+        from nbcatalog.yamlio import atomic_write_text
+
+        if self.nb_app.dirty:
+            self.notify("save the catalog first (ctrl+s): profiles are generated from catalog.yaml",
+                        severity="warning", timeout=6)  # fmt: skip
+            return
+        written = 0
+        try:
+            for planned in self.planned:
+                if not planned.up_to_date():
+                    atomic_write_text(planned.path, planned.text)
+                    written += 1
+        except OSError as exc:
+            self.notify(f"writing failed: {exc}", severity="error", timeout=10)
+        self.notify(f"wrote {written} file(s) under profiles/" if written else "profiles/ is up to date")
+        self.preview()
+
+    def action_refresh(self) -> None:
+        self.nb_app.run_tag_facts()
+        self.show_audit()
+
+    def action_back(self) -> None:
+        self.app.pop_screen()

@@ -1,0 +1,121 @@
+"""What the app knows beyond the catalog file, and the domain calls that fill it in.
+
+The screens only display this; every fact comes from the same functions the CLI commands call
+(``Session.list_tags``, ``tagfamilies.newer_tags``, ``audit.collect``/``audit.audit``), so the app and
+``nbcatalog audit``/``tags`` never disagree.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from nbcatalog.errors import NbcatalogError
+
+if TYPE_CHECKING:
+    from nbcatalog.audit import Finding
+    from nbcatalog.catalog import Catalog, CatalogDocument, CatalogImage
+    from nbcatalog.session import Session
+
+
+@dataclass(frozen=True, slots=True)
+class TagStatus:
+    """A catalog entry's repository tags as seen now; ``newer`` is oldest first, as newer_tags gives it."""
+
+    tags: tuple[str, ...] = ()
+    newer: tuple[str, ...] = ()
+    error: str | None = None
+    present: bool = True
+
+    @property
+    def newest(self) -> str | None:
+        return self.newer[-1] if self.newer else None
+
+
+@dataclass(slots=True)
+class AppFacts:
+    """Everything the workers found, by catalog entry name; replaced as a whole by each worker."""
+
+    tags: dict[str, TagStatus] = field(default_factory=dict)
+    findings: dict[str, list[Finding]] = field(default_factory=dict)
+    all_findings: list[Finding] = field(default_factory=list)
+
+
+def picker_order(current: str, tags: Sequence[str], policy_text: str | None) -> tuple[list[str], list[str]]:
+    """(newer tags newest first, every other tag newest first): the tag picker's two groups."""
+    from nbcatalog.tagfamilies import newer_tags, parse_policy
+
+    try:
+        policy = parse_policy(policy_text)
+    except NbcatalogError:
+        policy = parse_policy(None)
+    newer = list(reversed(newer_tags(current, tags, policy=policy)))
+    rest = [tag for tag in newest_first(tags) if tag not in newer]
+    return newer, rest
+
+
+def newest_first(tags: Iterable[str]) -> list[str]:
+    """Version and date tags newest first, then the ones with no order (``latest``, build tags) by name."""
+    from nbcatalog.tagfamilies import classify, sort_tags
+
+    ordered = sort_tags(tags)
+    versioned = [tag for tag in ordered if classify(tag).key is not None]
+    return list(reversed(versioned)) + [tag for tag in ordered if classify(tag).key is None]
+
+
+async def tag_status(session: Session, image: CatalogImage) -> TagStatus:
+    """One entry's tags and the newer ones under its tag_policy; a registry error is kept, not raised."""
+    from nbcatalog.tagfamilies import newer_tags, parse_policy
+
+    try:
+        tags = await session.list_tags(image.ref.repo_only())
+    except NbcatalogError as exc:
+        return TagStatus(error=str(exc))
+    try:
+        policy = parse_policy(image.tag_policy)
+    except NbcatalogError:
+        policy = parse_policy(None)
+    newer = newer_tags(image.tag, tags, policy=policy)
+    return TagStatus(tuple(tags), tuple(newer), present=image.tag in tags)
+
+
+async def all_tag_status(session: Session, catalog: Catalog) -> dict[str, TagStatus]:
+    results = await asyncio.gather(*(tag_status(session, image) for image in catalog.images))
+    return {image.name: status for image, status in zip(catalog.images, results, strict=True)}
+
+
+async def audit_catalog(session: Session, document: CatalogDocument) -> list[Finding]:
+    """``nbcatalog audit`` over the catalog as edited (not as saved) plus profiles/ beside it."""
+    from nbcatalog.audit import audit, collect
+    from nbcatalog.profilefiles import read_profile_paths, read_profile_text
+
+    records = read_profile_text(document.text(), str(document.path))
+    profiles = document.path.resolve().parent / "profiles"
+    others = read_profile_paths([profiles]) if profiles.is_dir() else []
+    everything = records + others
+    view = await collect(session, everything, cache_dir=session.options.cache_dir)
+    return audit(everything, view, catalog=records)
+
+
+def findings_by_entry(document: CatalogDocument, findings: Sequence[Finding]) -> dict[str, list[Finding]]:
+    """Findings about the catalog file itself, keyed by the entry whose lines they point at."""
+    from nbcatalog.profilefiles import read_profile_text
+
+    records = read_profile_text(document.text(), str(document.path))
+    by_line = {record.line: record.catalog_name for record in records if record.catalog_name}
+    out: dict[str, list[Finding]] = {}
+    for finding in findings:
+        name = by_line.get(finding.line) if finding.path == str(document.path) else None
+        if name is not None:
+            out.setdefault(name, []).append(finding)
+    return out
+
+
+def default_name(repository: str) -> str:
+    """A catalog name proposed for a new repository: its last path part, lowercased and slugged."""
+    last = repository.rstrip("/").rsplit("/", 1)[-1].removeprefix("oci:")
+    slug = re.sub(r"[^a-z0-9._-]+", "-", last.lower()).strip("-._")
+    return slug[:63] or "image"

@@ -1,0 +1,189 @@
+"""File writes that never leave a half-written file, and YAML that keeps the user's comments.
+
+A write goes to a temp file in the same directory, is flushed and fsynced, then renamed over the
+target: a reader (or a crash at any point) sees the old file or the new one, nothing between.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from nbcatalog.errors import CatalogError
+
+
+def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
+    """Replace ``path`` with ``text`` atomically, keeping an existing file's permissions.
+
+    A symlink (a catalog kept in a git checkout, linked from elsewhere) is written through: the file
+    it points to is replaced, and the link stays a link.
+    """
+    target = Path(os.path.realpath(path))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        mode: int | None = target.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        mode = None
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if mode is not None:
+            os.chmod(tmp_name, mode)
+        os.replace(tmp_name, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp_name)
+        raise
+    _fsync_dir(target.parent)
+
+
+def _fsync_dir(directory: Path) -> None:
+    """Make the rename itself durable."""
+    try:
+        dir_fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(dir_fd)
+    except OSError:
+        pass
+    finally:
+        os.close(dir_fd)
+
+
+# --- YAML that keeps comments, order and anchors -------------------------------------------------
+
+
+def _round_trip_yaml() -> Any:
+    """A ruamel round-trip instance: comments, key order, anchors and quoting survive a dump."""
+    from ruamel.yaml import YAML
+
+    yaml = YAML(typ="rt")
+    yaml.preserve_quotes = True
+    yaml.width = 4096
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    return yaml
+
+
+def load_yaml(text: str, source: str) -> Any:
+    """Parse ``text`` round-trip; a syntax error becomes a CatalogError naming ``source:line:col``."""
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+    try:
+        return _round_trip_yaml().load(text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark is not None else source
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise CatalogError(f"YAML syntax error: {problem}", where=where) from None
+    except YAMLError as exc:
+        raise CatalogError(f"YAML error: {exc}", where=source) from None
+    except RecursionError:  # hostile nesting such as [[[[...]]]]
+        raise CatalogError("YAML nested too deeply", where=source) from None
+
+
+def read_yaml(path: str | os.PathLike[str]) -> Any:
+    """Load a YAML file round-trip; unreadable files become CatalogError (exit 2)."""
+    return load_yaml(read_text(path), str(path))
+
+
+def dump_yaml(data: Any, *, indent: tuple[int, int, int] | None = None) -> str:
+    """Serialise round-trip data (or plain dicts/lists) to text, keeping comments and anchors."""
+    yaml = _round_trip_yaml()
+    if indent is not None:
+        mapping, sequence, offset = indent
+        yaml.indent(mapping=mapping, sequence=sequence, offset=offset)
+    buffer = io.StringIO()
+    yaml.dump(data, buffer)
+    return buffer.getvalue()
+
+
+def key_position(node: Any, key: object) -> tuple[int, int] | None:
+    """1-based (line, column) of ``key`` in a loaded mapping, or None for data built in memory."""
+    lc = getattr(node, "lc", None)
+    if lc is None:
+        return None
+    try:
+        line, col = lc.key(key)
+    except (KeyError, TypeError, AttributeError):
+        return None
+    return (line + 1, col + 1) if line is not None else None
+
+
+def value_position(node: Any, key: object) -> tuple[int, int] | None:
+    """1-based (line, column) where the value of ``key`` starts."""
+    lc = getattr(node, "lc", None)
+    if lc is None:
+        return None
+    try:
+        line, col = lc.value(key)
+    except (KeyError, TypeError, AttributeError):
+        return None
+    return (line + 1, col + 1) if line is not None else None
+
+
+def item_position(node: Any, index: int) -> tuple[int, int] | None:
+    """1-based (line, column) of item ``index`` in a loaded sequence."""
+    lc = getattr(node, "lc", None)
+    if lc is None:
+        return None
+    try:
+        line, col = lc.item(index)
+    except (KeyError, TypeError, AttributeError, IndexError):
+        return None
+    return (line + 1, col + 1) if line is not None else None
+
+
+def node_position(node: Any) -> tuple[int, int] | None:
+    """1-based (line, column) where a loaded mapping or sequence starts."""
+    lc = getattr(node, "lc", None)
+    if lc is None or getattr(lc, "line", None) is None:
+        return None
+    return (lc.line + 1, lc.col + 1)
+
+
+def read_text(path: str | os.PathLike[str]) -> str:
+    """Read a UTF-8 text file; unreadable files become CatalogError (exit 2)."""
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise CatalogError("file not found", where=str(path)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CatalogError(f"cannot read: {exc}", where=str(path)) from None
+
+
+def guess_indent(text: str) -> tuple[int, int, int]:
+    """(mapping, sequence, offset) indentation the file already uses, so a dump keeps its layout."""
+    mapping = sequence = offset = None
+    lines = text.splitlines()
+    for index, line in enumerate(lines):
+        stripped = line.lstrip(" ")
+        if not stripped or stripped.startswith("#"):
+            continue
+        indent = len(line) - len(stripped)
+        if stripped.startswith("- ") and index > 0 and offset is None:
+            parent = _previous_content_line(lines, index)
+            if parent is not None and parent.rstrip().endswith(":"):
+                parent_indent = len(parent) - len(parent.lstrip(" "))
+                offset = indent - parent_indent
+                dash_body = stripped[2:]
+                sequence = offset + 2 + (len(dash_body) - len(dash_body.lstrip(" ")))
+        elif mapping is None and indent > 0 and not stripped.startswith("- "):
+            parent = _previous_content_line(lines, index)
+            if parent is not None and parent.rstrip().endswith(":") and not parent.lstrip().startswith("- "):
+                mapping = indent - (len(parent) - len(parent.lstrip(" ")))
+    return (mapping or 2, sequence or 4, offset if offset is not None else 2)
+
+
+def _previous_content_line(lines: list[str], index: int) -> str | None:
+    for line in reversed(lines[:index]):
+        if line.strip() and not line.lstrip().startswith("#"):
+            return line
+    return None

@@ -1,0 +1,87 @@
+"""yamlio: atomic writes, YAML errors with positions, round-trips that keep the admin's layout."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from nbcatalog.errors import CatalogError
+from nbcatalog.yamlio import (
+    atomic_write_text,
+    dump_yaml,
+    guess_indent,
+    item_position,
+    key_position,
+    load_yaml,
+    read_yaml,
+    value_position,
+)
+
+ROUND_TRIP = """\
+# top comment
+base: &base
+  cpu: "1"   # quoted stays quoted
+  memory: 2Gi
+users:
+  - name: a
+    <<: *base
+  - name: b
+    extra: [1, 2]
+"""
+
+
+def test_round_trip_keeps_comments_anchors_and_quotes() -> None:
+    data = load_yaml(ROUND_TRIP, "x.yaml")
+    assert dump_yaml(data, indent=guess_indent(ROUND_TRIP)) == ROUND_TRIP
+    data["users"][1]["name"] = "c"
+    out = dump_yaml(data, indent=guess_indent(ROUND_TRIP))
+    assert out == ROUND_TRIP.replace("name: b", "name: c")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("a:\n  b:\n    - x\n", (2, 4, 2)),
+        ("a:\n    b:\n    - x\n", (4, 2, 0)),
+        ("a:\n  - x: 1\n    y: 2\n", (2, 4, 2)),
+        ("a: 1\n", (2, 4, 2)),
+    ],
+)
+def test_guess_indent(text: str, expected: tuple[int, int, int]) -> None:
+    assert guess_indent(text) == expected
+    assert dump_yaml(load_yaml(text, "x"), indent=guess_indent(text)) == text
+
+
+def test_positions_are_one_based() -> None:
+    data = load_yaml("a: 1\nlist:\n  - {k: v}\n", "x")
+    assert key_position(data, "list") == (2, 1)
+    assert value_position(data, "a") == (1, 4)
+    assert item_position(data["list"], 0) == (3, 5)
+    assert key_position({"plain": 1}, "plain") is None
+
+
+def test_syntax_and_duplicate_key_errors_name_the_place(tmp_path: Path) -> None:
+    with pytest.raises(CatalogError) as caught:
+        load_yaml("a: 1\na: 2\n", "c.yaml")
+    assert caught.value.where == "c.yaml:2:1" and "duplicate key" in caught.value.message
+    with pytest.raises(CatalogError, match="YAML syntax error") as caught:
+        load_yaml("a: b: c\n", "c.yaml")
+    assert caught.value.where == "c.yaml:1:5" and caught.value.exit_code == 2
+    with pytest.raises(CatalogError, match="file not found"):
+        read_yaml(tmp_path / "missing.yaml")
+    (tmp_path / "bin.yaml").write_bytes(b"\xff\xfe\x00")
+    with pytest.raises(CatalogError, match="cannot read"):
+        read_yaml(tmp_path / "bin.yaml")
+
+
+def test_atomic_write_replaces_and_keeps_mode(tmp_path: Path) -> None:
+    target = tmp_path / "sub" / "f.txt"
+    atomic_write_text(target, "one\n")
+    os.chmod(target, 0o640)
+    atomic_write_text(target, "two\n")
+    assert target.read_text() == "two\n"
+    assert stat.S_IMODE(target.stat().st_mode) == 0o640
+    assert [p.name for p in target.parent.iterdir()] == ["f.txt"]  # no temp file left behind

@@ -1,0 +1,130 @@
+"""The app against the real local registry (docker-registry on loopback), and through a failing proxy."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.widgets import OptionList
+
+from nbcatalog.catalog import load_catalog
+from nbcatalog.tui.screens.catalog import CatalogScreen
+from nbcatalog.tui.screens.dialogs import TagPickerScreen
+from nbcatalog.tui.screens.help import HelpScreen
+from nbcatalog.tui.screens.image import ImageScreen
+from nbcatalog.tui.widgets.lineage_tree import LineageTree
+from tests.support.images import StandardImages
+from tests.support.proxy import PaginatingProxy
+from tests.tui.helpers import make_app, notices, read, settle, static_text, table_rows, tree_labels
+
+SIZE = (100, 30)
+
+
+def write_catalog(directory: Path, host: str) -> Path:
+    path = directory / "catalog.yaml"
+    path.write_text(
+        "# images from the team registry\n"
+        "images:\n"
+        "  - name: base\n"
+        f"    image: {host}/test/base\n"
+        "    tag: latest\n"
+        "    hidden: true\n"
+        "  - name: layered\n"
+        f"    image: {host}/test/layered\n"
+        "    tag: v1.0.0  # the one users know\n"
+        "    parent: base\n"
+        "    default: true\n"
+        "  - name: zstd\n"
+        f"    image: {host}/test/zstd\n"
+        "    tag: v1.0.0\n"
+    )
+    return path
+
+
+async def test_browse_and_move_a_tag_on_the_real_registry(test_images: StandardImages, tmp_path: Path) -> None:
+    path = write_catalog(tmp_path, test_images.host)
+    app = make_app(path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        labels = tree_labels(app)
+        assert "↑ v2.0.0" in labels["layered"]
+        assert "⚠ stale-tag" in labels["layered"] and "⚠ mutable-tag" in labels["base"]  # the audit's findings
+        assert app.lineage["layered"].inferred_parent == "base"
+        assert not [n for n in notices(app) if "failed" in n.lower()]
+
+        app.screen.query_one(LineageTree).select_name("layered")
+        await pilot.pause()
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ImageScreen)
+        tags = [row[0] for row in table_rows(app, "#tags-table")]
+        assert tags == ["v2.0.0 ↑", "v1.0.0 ●"]
+        await pilot.press("2")
+        await settle(pilot)
+        assert "0 shown of 0: no packages found" in static_text(app, "#package-count")  # the scan ran to the end
+        await pilot.press("escape", "t")
+        await settle(pilot)
+        assert isinstance(app.screen, TagPickerScreen)
+        assert app.screen.query_one(OptionList).get_option_at_index(0).id == "v2.0.0"
+        await pilot.press("enter", "ctrl+s")
+        await settle(pilot)  # lineage, tags and audit again for the new tag
+        assert "stale-tag" not in tree_labels(app)["layered"] and "↑" not in tree_labels(app)["layered"]
+    assert load_catalog(path).get("layered").tag == "v2.0.0"
+    assert "# images from the team registry" in read(path) and "# the one users know" in read(path)
+
+
+@pytest.fixture
+def failing(paginating_proxy: PaginatingProxy, test_images: StandardImages) -> PaginatingProxy:
+    return paginating_proxy
+
+
+async def test_a_registry_failing_mid_way_is_a_notification_and_the_app_stays_usable(
+    failing: PaginatingProxy, tmp_path: Path
+) -> None:
+    path = write_catalog(tmp_path, failing.host)
+    app = make_app(path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)  # healthy at first
+        assert "↑ v2.0.0" in tree_labels(app)["layered"]
+        failing.add_fault("reset", r"/blobs/", times=-1)  # then every layer download breaks
+        app.screen.query_one(LineageTree).select_name("zstd")
+        await pilot.pause()
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("2")
+        await settle(pilot)
+        assert any("scanning" in n and "failed" in n for n in notices(app)), notices(app)
+        assert table_rows(app, "#packages-table") == []
+        failing.add_fault("status", r"/tags/list", times=-1, status=500)  # and the tag lists too
+        await pilot.press("escape", "r")
+        await settle(pilot)
+        assert isinstance(app.screen, CatalogScreen)
+        assert "registry error" in tree_labels(app)["layered"]
+        assert any("Listing tags failed" in n for n in notices(app))
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        assert isinstance(app.screen, CatalogScreen)
+        assert app.is_running
+
+
+async def test_a_stalled_scan_is_cancelled_from_the_keyboard(failing: PaginatingProxy, tmp_path: Path) -> None:
+    path = write_catalog(tmp_path, failing.host)
+    app = make_app(path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        failing.add_fault("stall", r"/blobs/", times=-1, delay=30)  # layer downloads hang half-way
+        app.open_image("layered")
+        await pilot.pause()
+        await pilot.press("2")
+        await pilot.pause(0.5)
+        assert app.screen.query_one("#package-progress").display  # the scan shows it is reading
+        running = [worker for worker in app.workers if worker.is_running]
+        assert any(worker.group == "image-packages" for worker in running)
+        await pilot.press("ctrl+x")
+        await pilot.pause()
+        assert not [worker for worker in app.workers if worker.is_running and worker.node is app.screen]
+        assert any("cancelled" in n for n in notices(app))
+        assert not app.screen.query_one("#package-progress").display
+        await pilot.press("escape")
+        assert isinstance(app.screen, CatalogScreen)
