@@ -66,10 +66,45 @@ def _round_trip_yaml() -> Any:
     from ruamel.yaml import YAML
 
     yaml = YAML(typ="rt")
+    yaml.Constructor = _lenient_constructor()
     yaml.preserve_quotes = True
     yaml.width = 4096
     yaml.indent(mapping=2, sequence=4, offset=2)
     return yaml
+
+
+_LENIENT_CONSTRUCTOR: Any = None
+
+
+def _lenient_constructor() -> Any:
+    """ruamel's round-trip constructor, except that plain scalars its number resolver misreads stay text.
+
+    ruamel resolves ``-_`` or ``._`` as an int or a float and then crashes converting them (IndexError,
+    ValueError). YAML 1.2's core schema says they are strings, as PyYAML reads them, so that is what
+    they become here.
+    """
+    global _LENIENT_CONSTRUCTOR
+    if _LENIENT_CONSTRUCTOR is not None:
+        return _LENIENT_CONSTRUCTOR
+    from ruamel.yaml.constructor import RoundTripConstructor
+
+    class LenientConstructor(RoundTripConstructor):
+        def construct_yaml_int(self, node: Any) -> Any:
+            try:
+                return super().construct_yaml_int(node)
+            except (ValueError, IndexError):
+                return self.construct_yaml_str(node)
+
+        def construct_yaml_float(self, node: Any) -> Any:
+            try:
+                return super().construct_yaml_float(node)
+            except (ValueError, IndexError):
+                return self.construct_yaml_str(node)
+
+    LenientConstructor.add_constructor("tag:yaml.org,2002:int", LenientConstructor.construct_yaml_int)
+    LenientConstructor.add_constructor("tag:yaml.org,2002:float", LenientConstructor.construct_yaml_float)
+    _LENIENT_CONSTRUCTOR = LenientConstructor
+    return LenientConstructor
 
 
 def load_yaml(text: str, source: str) -> Any:
@@ -87,6 +122,8 @@ def load_yaml(text: str, source: str) -> Any:
         raise CatalogError(f"YAML error: {exc}", where=source) from None
     except RecursionError:  # hostile nesting such as [[[[...]]]]
         raise CatalogError("YAML nested too deeply", where=source) from None
+    except (ValueError, IndexError, TypeError, OverflowError) as exc:  # a ruamel constructor bug we don't know yet
+        raise CatalogError(f"YAML value that cannot be read ({type(exc).__name__}: {exc})", where=source) from None
 
 
 def read_yaml(path: str | os.PathLike[str]) -> Any:

@@ -7,6 +7,8 @@ import stat
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from nbcatalog.errors import CatalogError
 from nbcatalog.yamlio import (
@@ -85,3 +87,26 @@ def test_atomic_write_replaces_and_keeps_mode(tmp_path: Path) -> None:
     assert target.read_text() == "two\n"
     assert stat.S_IMODE(target.stat().st_mode) == 0o640
     assert [p.name for p in target.parent.iterdir()] == ["f.txt"]  # no temp file left behind
+
+
+@pytest.mark.parametrize("scalar", ["-_", "._", "+_", "-._", "_"])
+def test_plain_scalars_that_look_like_numbers_stay_text(scalar: str) -> None:
+    """ruamel's resolver takes these for numbers and crashes converting them; YAML 1.2 says strings."""
+    assert load_yaml(f"tag: {scalar}\n", "catalog.yaml") == {"tag": scalar}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("1_000", 1000), ("0x1F", 31), ("0o17", 15), ("1.5", 1.5), ("1e3", 1e3)],
+)
+def test_real_numbers_still_read_as_numbers(text: str, expected: object) -> None:
+    assert load_yaml(f"n: {text}\n", "catalog.yaml") == {"n": expected}
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=12))
+def test_any_plain_value_loads_or_is_a_catalog_error(value: str) -> None:
+    try:
+        load_yaml(f"tag: {value}\n", "catalog.yaml")
+    except CatalogError as exc:
+        assert exc.where == "catalog.yaml" or exc.where.startswith("catalog.yaml:")
