@@ -14,7 +14,7 @@ from nbcatalog.refs import parse_reference
 from nbcatalog.registry.retry import RetryPolicy, parse_retry_after
 from nbcatalog.session import ResolvedImage, Session, SessionOptions
 from tests.support.images import StandardImages
-from tests.support.proxy import PaginatingProxy
+from tests.support.proxy import FaultKind, PaginatingProxy
 from tests.support.registry import Pusher
 
 FAST = RetryPolicy(attempts=4, base_delay=0.01, max_delay=0.05)
@@ -99,13 +99,14 @@ async def test_corrupted_blob_fails_after_the_last_chunk(
             await _layer_bytes(session, ref)
 
 
-async def test_truncated_blob_resumes_with_range(
-    paginating_proxy: PaginatingProxy, test_images: StandardImages
+@pytest.mark.parametrize("kind", ["truncate", "reset-mid"])
+async def test_blob_broken_off_mid_way_resumes_with_range(
+    paginating_proxy: PaginatingProxy, test_images: StandardImages, kind: FaultKind
 ) -> None:
     ref = _via(paginating_proxy, test_images)
     async with _session() as session:
         expected, digest = await _layer_bytes(session, ref)
-    paginating_proxy.add_fault("truncate", rf"/blobs/{digest}", times=1)
+    paginating_proxy.add_fault(kind, rf"/blobs/{digest}", times=1)
     paginating_proxy.log.clear()
     async with _session() as session:
         data, _ = await _layer_bytes(session, ref)

@@ -79,6 +79,7 @@ def _packages(capsys: pytest.CaptureFixture[str], ref: str, *args: str) -> Resul
         ("status", {"status": 503, "times": 2}),
         ("status", {"status": 429, "times": 1, "headers": {"Retry-After": "1"}}),
         ("reset", {"times": 2}),
+        ("reset-mid", {"times": 2}),
         ("truncate", {"times": 1}),
         ("redirect", {"times": -1}),
     ],
@@ -109,6 +110,7 @@ def test_transient_blob_faults_give_the_same_answer(
         ("truncate", {}, r"ends after|kept failing|RemoteProtocolError"),
         ("status", {"status": 503}, "HTTP 503"),
         ("reset", {}, "kept failing|ReadError"),
+        ("reset-mid", {}, "kept failing|ReadError"),
         ("stall", {"delay": 5.0}, "kept failing|ReadTimeout"),
     ],
 )

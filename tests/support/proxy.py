@@ -28,7 +28,7 @@ TAGS_PATH = re.compile(r"^/v2/(?P<name>.+)/tags/list$")
 REDIRECT_MARK = "_nbproxy_redirected"
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "proxy-connection"}
 
-FaultKind = Literal["status", "reset", "truncate", "slow", "stall", "corrupt", "digest-header", "redirect"]
+FaultKind = Literal["status", "reset", "reset-mid", "truncate", "slow", "stall", "corrupt", "digest-header", "redirect"]
 PageStyle = Literal["docker", "quay", "none"]
 
 
@@ -176,10 +176,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _pre_fault(self, fault: Fault, path: str, query: list[tuple[str, str]]) -> None:
         if fault.kind == "reset":
-            with contextlib.suppress(OSError):
-                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            self.close_connection = True
-            self.connection.close()
+            self._reset()
             return
         if fault.kind == "redirect":
             target = fault.location or path + "?" + urllib.parse.urlencode([*query, (REDIRECT_MARK, "1")])
@@ -189,6 +186,13 @@ class _Handler(BaseHTTPRequestHandler):
             "errors": [{"code": "TOOMANYREQUESTS" if fault.status == 429 else "UNAVAILABLE", "message": "injected"}]
         }
         self._reply(fault.status, json.dumps(errors).encode(), {"Content-Type": "application/json", **fault.headers})
+
+    def _reset(self) -> None:
+        """Abort the connection with a TCP RST (linger 0), as a dying registry or load balancer does."""
+        with contextlib.suppress(OSError):
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.close_connection = True
+        self.connection.close()
 
     def _reply(self, status: int, body: bytes, headers: dict[str, str]) -> None:
         self.send_response(status)
@@ -277,6 +281,12 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(body[: len(body) // 2])
             self.wfile.flush()
             self.close_connection = True
+            return
+        if fault and fault.kind == "reset-mid":
+            # Headers and half the body, then a reset: unlike "truncate", no clean end of stream.
+            self.wfile.write(body[: len(body) // 2])
+            self.wfile.flush()
+            self._reset()
             return
         if fault and fault.kind == "stall":
             # Headers and half the body, then nothing until ``delay`` passes (or the proxy stops).

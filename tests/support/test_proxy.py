@@ -103,6 +103,9 @@ def test_body_faults(paginating_proxy: PaginatingProxy, test_images: StandardIma
     paginating_proxy.add_fault("reset", r"/blobs/")
     with pytest.raises(httpx.TransportError):
         httpx.get(url)
+    paginating_proxy.add_fault("reset-mid", r"/blobs/")
+    with pytest.raises(httpx.ReadError, match="reset"):  # headers came, then a reset, not a clean end
+        httpx.get(url)
     paginating_proxy.add_fault("slow", r"/blobs/", delay=0.01)
     assert httpx.get(url).content == layer.blob
     paginating_proxy.add_fault("redirect", r"/blobs/")
