@@ -39,6 +39,10 @@ class CatalogError(BadInputError):
     """catalog.yaml (or another input file) is unreadable or breaks the schema."""
 
 
+class FileWriteError(NbcatalogError):
+    """A file could not be written (no such directory, no permission, disk full): nothing was changed."""
+
+
 class RegistryError(NbcatalogError):
     """A registry answered with an error or could not be reached."""
 

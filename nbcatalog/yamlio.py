@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from nbcatalog.errors import CatalogError
+from nbcatalog.errors import CatalogError, FileWriteError
 
 
 def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
@@ -23,6 +23,14 @@ def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
     it points to is replaced, and the link stays a link.
     """
     target = Path(os.path.realpath(path))
+    try:
+        _replace_atomically(target, text)
+    except OSError as exc:  # one line naming the file, never a traceback; the old file is untouched
+        raise FileWriteError(f"cannot write: {exc.strerror or exc}", where=str(path)) from None
+    _fsync_dir(target.parent)
+
+
+def _replace_atomically(target: Path, text: str) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
         mode: int | None = target.stat().st_mode & 0o7777
@@ -41,7 +49,6 @@ def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp_name)
         raise
-    _fsync_dir(target.parent)
 
 
 def _fsync_dir(directory: Path) -> None:

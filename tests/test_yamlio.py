@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nbcatalog.errors import CatalogError
+from nbcatalog.errors import CatalogError, FileWriteError
 from nbcatalog.yamlio import (
     atomic_write_text,
     dump_yaml,
@@ -110,3 +110,14 @@ def test_any_plain_value_loads_or_is_a_catalog_error(value: str) -> None:
         load_yaml(f"tag: {value}\n", "catalog.yaml")
     except CatalogError as exc:
         assert exc.where == "catalog.yaml" or exc.where.startswith("catalog.yaml:")
+
+
+def test_a_failed_write_is_a_one_line_error_and_leaves_no_temp_file(tmp_path: Path) -> None:
+    """An unwritable target (here its directory is a file) says so in one line naming it."""
+    blocker = tmp_path / "file"
+    blocker.write_text("x", encoding="utf-8")
+    with pytest.raises(FileWriteError) as caught:
+        atomic_write_text(blocker / "catalog.yaml", "images: []\n")
+    assert str(caught.value).startswith(f"{blocker / 'catalog.yaml'}: cannot write: ")
+    assert caught.value.exit_code == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]

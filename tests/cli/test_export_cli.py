@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import os
 import shutil
 from pathlib import Path
 
@@ -141,6 +143,28 @@ def test_bad_catalog_is_one_line_exit_2(
     assert len(result.err.strip().splitlines()) == 1
     assert where in result.err and result.err.startswith("nbcatalog: error: ")
     assert not (tmp_path / "profiles").exists()
+
+
+def test_a_failed_write_is_one_line_exit_1_and_keeps_the_old_file(
+    workdir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    catalog = workdir / "catalog.yaml"
+    assert run_cli(capsys, "export", "--catalog", str(catalog), "-f", "kubeflow").code == 0
+    config = workdir / DEFAULT_PATHS["kubeflow"]
+    before = config.read_text(encoding="utf-8")
+    catalog.write_text(catalog.read_text().replace("tag: v1.10.0", "tag: v1.11.0"), encoding="utf-8")
+
+    def disk_full(fd: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", disk_full)
+    result = run_cli(capsys, "export", "--catalog", str(catalog), "-f", "kubeflow")
+    monkeypatch.undo()
+    assert result.code == 1
+    assert result.err.startswith(f"nbcatalog: error: {config}: cannot write: No space left on device")
+    assert len(result.err.strip().splitlines()) == 1 and "Traceback" not in result.err
+    assert config.read_text(encoding="utf-8") == before
+    assert sorted(p.name for p in config.parent.iterdir()) == ["spawner_ui_config.yaml"]
 
 
 def test_output_needs_one_format(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
