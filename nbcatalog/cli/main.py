@@ -11,7 +11,7 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
-from typing import Protocol
+from typing import NoReturn, Protocol
 
 from nbcatalog import __version__
 from nbcatalog.errors import EXIT_FAILED, NbcatalogError
@@ -34,6 +34,13 @@ class CommandModule(Protocol):
     def add_arguments(self, parser: argparse.ArgumentParser) -> None: ...
 
     def run(self, args: argparse.Namespace) -> int: ...
+
+
+class _Parser(argparse.ArgumentParser):
+    """Bad usage is one line naming the option at fault and exit code 2, like every other bad input."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"nbcatalog: error: {message} (see `{self.prog} --help`)\n")
 
 
 def add_global_options(parser: argparse.ArgumentParser, *, suppress: bool = False) -> None:
@@ -67,7 +74,7 @@ def add_global_options(parser: argparse.ArgumentParser, *, suppress: bool = Fals
 
 def _top_parser() -> argparse.ArgumentParser:
     lines = "\n".join(f"  {name:<10} {text}" for name, (_, text) in COMMANDS.items())
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="nbcatalog",
         description="Curate the notebook images your JupyterHub and Kubeflow users may spawn.",
         epilog=f"commands:\n{lines}\n\nWith no command, the terminal app opens on the catalog.",
@@ -89,7 +96,7 @@ def parse(argv: Sequence[str]) -> tuple[argparse.Namespace, CommandModule | None
         top.error(f"unknown command {args.command!r} (choose from {', '.join(COMMANDS)})")
     module_name, text = COMMANDS[args.command]
     module: CommandModule = importlib.import_module(module_name)
-    sub = argparse.ArgumentParser(prog=f"nbcatalog {args.command}", description=text)
+    sub = _Parser(prog=f"nbcatalog {args.command}", description=text)
     module.add_arguments(sub)
     add_global_options(sub, suppress=True)
     sub.parse_args(args.rest, namespace=args)
