@@ -288,3 +288,32 @@ def test_renovate_style_regex_policy_is_accepted(tmp_path: Path) -> None:
         'images:\n  - name: a\n    image: quay.io/x/y\n    tag: v1\n    tag_policy: "regex:^v(?<major>\\\\d+)$"\n'
     )
     assert load_catalog(path).images[0].tag_policy.startswith("regex:")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("base", True),
+        ("base:v1.9.0", True),
+        ("127.0.0.1:5000/bench/notebook:a", False),
+        ("ghcr.io/kubeflow/kubeflow/notebook-servers/base:v1.9.0", False),
+        ("localhost:5000/app", False),
+        ("oci:layout:tag", False),
+        ("Base", False),
+    ],
+)
+def test_only_name_or_name_tag_may_name_an_entry(text: str, expected: bool) -> None:
+    from nbcatalog.catalog.lookup import may_name_an_entry
+
+    assert may_name_an_entry(text) is expected
+
+
+def test_a_registry_reference_does_not_read_the_catalog(tmp_path: Path) -> None:
+    from nbcatalog.cli.packages import resolve_argument
+
+    broken = tmp_path / "catalog.yaml"
+    broken.write_text("images: [unclosed\n")
+    ref = resolve_argument("127.0.0.1:5000/bench/notebook:a", str(broken))  # would raise CatalogError if read
+    assert str(ref) == "127.0.0.1:5000/bench/notebook:a"
+    with pytest.raises(CatalogError):
+        resolve_argument("base:v1", str(broken))

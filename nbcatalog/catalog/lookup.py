@@ -12,11 +12,20 @@ from nbcatalog.errors import InvalidReferenceError
 from nbcatalog.refs import AnyRef, parse_reference
 
 _CATALOG_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+#: Docker's tag grammar: no ``/``, so ``host:port/repo:tag`` is never ``NAME:TAG``.
+_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 
 
 def may_name_an_entry(text: str) -> bool:
-    """Whether ``text`` could be ``NAME`` or ``NAME:TAG`` (so the catalog is worth reading)."""
-    return bool(_CATALOG_NAME.match(text.strip().partition(":")[0])) and not text.startswith("oci:")
+    """Whether ``text`` could be ``NAME`` or ``NAME:TAG`` (so the catalog is worth reading).
+
+    A registry reference (``127.0.0.1:5000/repo:tag``, ``ghcr.io/org/img``) is not: reading and
+    validating a catalog costs a few hundred ms of YAML, more than a warm ``packages`` run.
+    """
+    name, colon, tag = text.strip().partition(":")
+    if text.startswith("oci:") or not _CATALOG_NAME.match(name):
+        return False
+    return not colon or bool(_TAG.match(tag))
 
 
 def reference_for(text: str, catalog: Catalog | None) -> AnyRef:
