@@ -48,6 +48,22 @@ def edited_by_hand(text: str) -> bool:
     return recorded is not None and recorded != body_hash(body)
 
 
+def restamp(before: str, after: str) -> str:
+    """``after`` with its header's hash renewed, when ``before`` was a generated file untouched by hand.
+
+    ``audit --fix`` rewriting tags in a generated file is nbcatalog's own edit, not a hand edit: without
+    this, the next ``export`` (and ``export --check`` in CI) would refuse the file as edited by hand.
+    A file already edited by hand stays marked as such.
+    """
+    if edited_by_hand(before):
+        return after
+    recorded, _ = split_header(before)
+    if recorded is None:
+        return after
+    _, body = split_header(after)
+    return after.replace(f"{HASH_MARKER} {recorded}", f"{HASH_MARKER} {body_hash(body)}", 1)
+
+
 def dump_yaml_documents(*documents: Any) -> str:
     """Block-style YAML for plain data, keys in insertion order, lists indented under their key."""
     from nbcatalog.yamlio import dump_yaml

@@ -123,13 +123,6 @@ def plan_export(catalog: Catalog, export_format: str, options: ExportOptions) ->
         raise ValueError(export_format)
     new_mode = "merged" if merge_into is not None and export_format in ("kubeflow", "jupyterhub") else "generated"
     text = render_header(catalog, export_format, new_mode, result.body) + result.body
-    edited = existing is not None and recorded is not None and recorded != body_hash(body or "")
-    if edited and not options.force:
-        raise HandEditedError(
-            f"edited by hand since nbcatalog wrote it ({_differing_lines(existing or '', text)}); "
-            "move the change into the catalog, or pass --force",
-            where=str(path),
-        )
     out = ExportPlan([PlannedFile(path, text, export_format)], list(result.warnings))
     if export_format == "kubeflow" and options.configmap:
         configmap_body = kubeflow.configmap(text)
@@ -148,7 +141,24 @@ def plan_export(catalog: Catalog, export_format: str, options: ExportOptions) ->
                 "kubeflow",
             )
         )
+    if not options.force:
+        for planned in out.files:
+            _refuse_hand_edits(planned)
     return out
+
+
+def _refuse_hand_edits(planned: PlannedFile) -> None:
+    """Every file an export writes (the ConfigMap and kustomization too) keeps edits made by hand."""
+    existing = _read(planned.path)
+    if existing is None:
+        return
+    recorded, body = split_header(existing)
+    if recorded is not None and recorded != body_hash(body):
+        raise HandEditedError(
+            f"edited by hand since nbcatalog wrote it ({_differing_lines(existing, planned.text)}); "
+            "move the change into the catalog, or pass --force",
+            where=str(planned.path),
+        )
 
 
 def _read(path: Path | None) -> str | None:

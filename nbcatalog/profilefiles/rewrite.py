@@ -1,4 +1,8 @@
-"""``audit --fix``: tag text rewritten in place; every other byte of the file stays as it was."""
+"""``audit --fix``: tag text rewritten in place; every other byte of the file stays as it was.
+
+The one exception: a file nbcatalog generated gets its header's hash renewed, so that its next
+``export`` replaces it without taking the fix for a hand edit.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from nbcatalog.errors import BadInputError
+from nbcatalog.exporters.common import restamp
 from nbcatalog.profilefiles.model import Position
 from nbcatalog.yamlio import atomic_write_text
 
@@ -14,7 +19,8 @@ _TAG_CHAR = re.compile(r"[\w.-]")
 
 
 def rewrite_tags(path: str | Path, edits: Mapping[Position, tuple[str, str]], *, write: bool = True) -> tuple[str, str]:
-    """Replace each tag at ``(line, col)`` (1-based) from ``old`` to ``new``; nothing else changes.
+    """Replace each tag at ``(line, col)`` (1-based) from ``old`` to ``new``; nothing else changes
+    (but the hash in a generated file's header).
 
     Returns the old and new text. The old tag must still be there, whole, or nothing is written.
     """
@@ -31,7 +37,7 @@ def rewrite_tags(path: str | Path, edits: Mapping[Position, tuple[str, str]], *,
                 f"expected tag {old!r} here; the file changed since it was read", where=f"{path}:{line_no}:{col}"
             )
         lines[line_no - 1] = line[:start] + new + line[end:]
-    after = "".join(lines)
+    after = restamp(before, "".join(lines))
     if write and after != before:
         atomic_write_text(path, after)
     return before, after

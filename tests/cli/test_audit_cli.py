@@ -226,6 +226,32 @@ def test_fix_then_nothing_is_stale_and_only_tags_changed(
     assert not [f for f in again.json()["findings"] if f["kind"] == "stale-tag"]
 
 
+def test_fix_in_generated_profiles_then_export_needs_no_force(
+    capsys: pytest.CaptureFixture[str], pushed: Pushed, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The default audit fixes the catalog and the profiles generated from it; the fix is not a hand edit."""
+    work = tmp_path / "generated"
+    work.mkdir()
+    (work / "catalog.yaml").write_text(
+        f"images:\n  - name: scipy\n    image: {pushed.repo('jupyter-scipy')}\n    tag: v1.9.0\n    gpu: false\n"
+    )
+    monkeypatch.chdir(work)
+    formats = ("-f", "kubeflow", "-f", "jupyterhub", "-f", "kubespawner")
+    assert run_cli(capsys, "export", *formats).code == 0
+    fixed = run_cli(capsys, "audit", "--fix", "--no-cache", "--fail-on", "none")
+    assert "fixed catalog.yaml:4:10: v1.9.0 -> v1.10.0" in fixed.out
+    assert len([line for line in fixed.out.splitlines() if line.startswith("fixed profiles/")]) == 4
+    check = run_cli(capsys, "export", *formats, "--check", "--json")
+    assert "edited by hand" not in check.err
+    statuses = {entry["format"]: entry["status"] for entry in check.json()["files"]}
+    assert statuses["kubeflow"] == "up-to-date"  # the fix made exactly what the export now writes
+    exported = run_cli(capsys, "export", *formats)
+    assert exported.code == 0, exported.err
+    assert run_cli(capsys, "export", *formats, "--check").code == 0
+    again = run_cli(capsys, "audit", "--json", "--no-cache").json()
+    assert not [f for f in again["findings"] if f["kind"] == "stale-tag"]
+
+
 def test_github_and_prometheus_formats(capsys: pytest.CaptureFixture[str], profiles: dict[str, Path]) -> None:
     catalog = ["--catalog", str(profiles["catalog"]), "--no-cache"]
     github = run_cli(capsys, "audit", str(profiles["z2jh"]), "--format", "github", *catalog)

@@ -115,6 +115,21 @@ def test_configmap_and_base(workdir: Path, capsys: pytest.CaptureFixture[str]) -
     assert yaml.safe_load((folder / "kustomization.yaml").read_text())["configMapGenerator"][0]["behavior"] == "replace"
 
 
+def test_a_hand_edited_kustomization_is_kept_without_force(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The overlay invites the admin to add resources: to it; the next export must not drop them."""
+    export = ("export", "--catalog", str(workdir / "catalog.yaml"), "-f", "kubeflow", "--configmap")
+    assert run_cli(capsys, *export).code == 0
+    kustomization = workdir / "profiles" / "kubeflow" / "kustomization.yaml"
+    edited = kustomization.read_text(encoding="utf-8") + "resources:\n  - ../../upstream/jupyter-web-app\n"
+    kustomization.write_text(edited, encoding="utf-8")
+    result = run_cli(capsys, *export)
+    assert result.code == 1
+    assert f"{kustomization}: edited by hand since nbcatalog wrote it" in result.err and "--force" in result.err
+    assert kustomization.read_text(encoding="utf-8") == edited
+    assert run_cli(capsys, *export, "--force").code == 0
+    assert "upstream/jupyter-web-app" not in kustomization.read_text(encoding="utf-8")
+
+
 def test_cuda_images_option_replaces_the_guess(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     catalog = str(workdir / "catalog.yaml")
     result = run_cli(capsys, "export", "--catalog", catalog, "-f", "kubespawner", "--cuda-images", "pytorch-notebook")
