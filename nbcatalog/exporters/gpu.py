@@ -34,7 +34,11 @@ class GpuPlan:
     def note(self) -> str | None:
         if not self.guessed:
             return None
-        return "CUDA not detected from the registry (offline): guessed from names/tags for " + ", ".join(self.guessed)
+        return (
+            "CUDA not detected from the registry (offline): guessed from names/tags for "
+            + ", ".join(self.guessed)
+            + " (--detect-cuda reads their configs; gpu: true/false in the catalog decides outright)"
+        )
 
 
 def plan_gpu(catalog: Catalog, detected: Collection[str] | None = None) -> GpuPlan:
