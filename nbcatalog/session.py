@@ -90,22 +90,13 @@ class TagDetail:
 
 
 def _ssl_context(ca_cert: str | None) -> ssl.SSLContext:
-    """Verified TLS: the system/certifi roots, ``SSL_CERT_FILE``, plus ``--ca-cert``."""
-    cafile = os.environ.get("SSL_CERT_FILE")
-    if not cafile:
-        try:
-            import certifi
+    """Verified TLS: ``SSL_CERT_FILE`` or certifi's roots (read at the first handshake), plus ``--ca-cert``."""
+    from nbcatalog.registry.tls import verified_context
 
-            cafile = certifi.where()
-        except ImportError:  # pragma: no cover - httpx depends on certifi
-            cafile = None
-    context = ssl.create_default_context(cafile=cafile, capath=os.environ.get("SSL_CERT_DIR"))
-    if ca_cert:
-        try:
-            context.load_verify_locations(cafile=ca_cert)
-        except (OSError, ssl.SSLError) as exc:
-            raise BadInputError(f"cannot load CA certificate: {exc}", where=ca_cert) from exc
-    return context
+    try:
+        return verified_context(ca_cert)
+    except (OSError, ssl.SSLError) as exc:
+        raise BadInputError(f"cannot load CA certificate: {exc}", where=ca_cert) from exc
 
 
 class Session:

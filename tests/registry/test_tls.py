@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import base64
 import json
+import socket
+import ssl
 from pathlib import Path
 
 import pytest
 
+from nbcatalog.registry.tls import verified_context
 from tests.cli.run import run_cli
 from tests.support import skopeo
-from tests.support.tls import TlsRegistry
+from tests.support.tls import TlsRegistry, make_tls_files
 
 
 @pytest.fixture(autouse=True)
@@ -103,3 +106,24 @@ def test_catalog_registries_section_marks_a_host_insecure(
     catalog.write_text(catalog.read_text().replace("insecure: true", "insecure: false"))
     refused = run_cli(capsys, "--catalog", str(catalog), "inspect", "nb")
     assert refused.code == 1 and "TLS certificate verification failed" in refused.err
+
+
+def _handshake(context: ssl.SSLContext, registry: TlsRegistry) -> None:
+    with (
+        socket.create_connection(("127.0.0.1", registry.server.port), timeout=10) as sock,
+        context.wrap_socket(sock, server_hostname="127.0.0.1") as tls,
+    ):
+        assert tls.version()
+
+
+def test_trust_roots_are_read_at_the_first_handshake_and_still_checked(
+    tls_registry: TlsRegistry, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("SSL_CERT_FILE", str(tls_registry.files.ca_cert))
+    trusting = verified_context(None)
+    assert trusting.cert_store_stats()["x509_ca"] == 0, "a plain-HTTP run must not pay for the CA bundle"
+    _handshake(trusting, tls_registry)
+    assert trusting.cert_store_stats()["x509_ca"] == 1
+    monkeypatch.setenv("SSL_CERT_FILE", str(make_tls_files(tmp_path / "other-ca").ca_cert))
+    with pytest.raises(ssl.SSLCertVerificationError):
+        _handshake(verified_context(None), tls_registry)
