@@ -18,7 +18,7 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from nbcatalog.catalog import CatalogDocument
-from nbcatalog.errors import CatalogError, NbcatalogError
+from nbcatalog.errors import NbcatalogError
 from nbcatalog.lineage import LineageEntry
 from nbcatalog.session import Session, SessionOptions
 from nbcatalog.tui.messages import CatalogChanged
@@ -115,6 +115,18 @@ class NbcatalogApp(App[int]):
             self.facts_busy = False
             self.changed()
 
+    def cancel_facts(self) -> bool:
+        """Stop inferring the lineage, listing tags and auditing (a slow registry); ``r`` starts again.
+
+        What the workers found before stays on screen; returns whether anything was running.
+        """
+        running = [w for w in self.workers if w.group in ("lineage", "facts") and w.is_running]
+        for worker in running:
+            worker.cancel()
+        self.lineage_busy = self.facts_busy = False
+        self.changed()
+        return bool(running)
+
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The one place an unexpected worker failure surfaces: a notification naming the job."""
         if event.state != WorkerState.ERROR:
@@ -150,7 +162,7 @@ class NbcatalogApp(App[int]):
     def save(self) -> bool:
         try:
             self.document.save()
-        except (CatalogError, OSError) as exc:
+        except (NbcatalogError, OSError) as exc:  # changed on disk, unwritable, disk full: nothing lost
             self.notify(str(exc), title="Save failed", severity="error", timeout=10)
             return False
         self.dirty = False

@@ -24,6 +24,7 @@ CATALOG_ACTIONS = (
     ("Diff", "compare the packages of two images or tags", "diff"),
     ("Filter", "filter the tree by name, tag, kind or repository", "focus_filter"),
     ("Refresh", "infer the lineage, list tags and audit again", "refresh"),
+    ("Cancel reading", "stop inferring the lineage, listing tags and auditing", "cancel"),
 )
 
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import errno
+import os
 from pathlib import Path
 
+import pytest
 from textual.widgets import Input, OptionList
 
 from nbcatalog.catalog import load_catalog
@@ -28,6 +31,10 @@ from tests.tui.helpers import (
 )
 
 SIZE = (100, 30)
+
+
+def _disk_full(*_: object) -> None:
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
 
 async def select(pilot: object, name: str) -> None:
@@ -332,3 +339,66 @@ async def test_mouse_first_click_selects_second_opens(catalog_path: Path) -> Non
         await pilot.click("#tree", offset=(8, 5))
         await pilot.pause()
         assert isinstance(app.screen, ImageScreen) and app.screen.entry_name == "rstudio"
+
+
+async def test_using_an_older_tag_marks_the_tags_newer_than_it(catalog_path: Path) -> None:
+    app = make_app(catalog_path)
+    async with app.run_test(size=SIZE) as pilot:
+        app.open_image("codeserver")
+        await settle(pilot)
+        table = app.screen.query_one("#tags-table")
+        table.move_cursor(row=[row[0] for row in table_rows(app, "#tags-table")].index("v1.9.0"))  # type: ignore[attr-defined]
+        await pilot.press("t")
+        assert app.document.catalog.get("codeserver").tag == "v1.9.0" and app.dirty
+        assert [row[0] for row in table_rows(app, "#tags-table")][:3] == ["v1.10.0 ↑", "v1.9.1 ↑", "v1.9.0 ●"]
+
+
+async def test_a_failed_export_is_a_notification_naming_the_file(
+    catalog_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = make_app(catalog_path)
+    async with app.run_test(size=SIZE) as pilot:
+        app.open_profiles()
+        await pilot.pause()
+        with monkeypatch.context() as patch:
+            patch.setattr(os, "fsync", _disk_full)
+            await pilot.press("w")
+        failed = [n for n in notices(app) if n.startswith("Export failed")]
+        assert len(failed) == 1 and "profiles/" in failed[0] and "No space left" in failed[0], notices(app)
+        assert not any("wrote" in n or "up to date" in n for n in notices(app))
+        assert not list((catalog_path.parent / "profiles").rglob("*.*"))  # no file, no temp file left
+        assert isinstance(app.screen, ProfilesScreen) and app.is_running
+
+
+async def test_export_from_the_app_keeps_a_hand_edited_file_and_says_so(catalog_path: Path) -> None:
+    app = make_app(catalog_path)
+    async with app.run_test(size=SIZE) as pilot:
+        app.open_profiles()
+        await pilot.pause()
+        await pilot.press("w")
+        generated = catalog_path.parent / "profiles" / "jupyterhub" / "values.yaml"
+        edited = read(generated) + "# tuned by hand\n"
+        write(generated, edited)
+        await pilot.press("w")
+        assert read(generated) == edited
+        assert any(n.startswith("Not written") and "edited by hand" in n for n in notices(app)), notices(app)
+        assert "edited by hand" in static_text(app, "#preview-jupyterhub")
+
+
+async def test_a_failed_save_keeps_the_edits_and_the_old_file(
+    catalog_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = read(catalog_path)
+    app = make_app(catalog_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await select(pilot, "rstudio")
+        await pilot.press("asterisk")
+
+        with monkeypatch.context() as patch:
+            patch.setattr(os, "fsync", _disk_full)
+            await pilot.press("ctrl+s")
+        assert any("Save failed" in n and "No space left" in n for n in notices(app)), notices(app)
+        assert app.dirty and app.is_running and read(catalog_path) == before
+        await pilot.press("ctrl+s")
+        assert not app.dirty
+    assert load_catalog(catalog_path).get("rstudio").default

@@ -5,16 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from textual.widgets import OptionList
+from textual.widgets import OptionList, Select
 
 from nbcatalog.catalog import load_catalog
 from nbcatalog.tui.screens.catalog import CatalogScreen
 from nbcatalog.tui.screens.dialogs import TagPickerScreen
+from nbcatalog.tui.screens.diff import DiffScreen
 from nbcatalog.tui.screens.help import HelpScreen
 from nbcatalog.tui.screens.image import ImageScreen
 from nbcatalog.tui.widgets.lineage_tree import LineageTree
 from tests.support.images import StandardImages
 from tests.support.proxy import PaginatingProxy
+from tests.support.registry import Pusher, RegistryServer
 from tests.tui.helpers import make_app, notices, read, settle, static_text, table_rows, tree_labels
 
 SIZE = (100, 30)
@@ -128,3 +130,64 @@ async def test_a_stalled_scan_is_cancelled_from_the_keyboard(failing: Paginating
         assert not app.screen.query_one("#package-progress").display
         await pilot.press("escape")
         assert isinstance(app.screen, CatalogScreen)
+
+
+async def test_a_slow_registry_can_be_left_from_the_catalog(failing: PaginatingProxy, tmp_path: Path) -> None:
+    """ctrl+x stops the lineage, tag and audit workers; the first paint stays usable; r reads again."""
+    path = write_catalog(tmp_path, failing.host)
+    failing.add_fault("stall", r"/v2/.+", times=-1, delay=30)  # every answer hangs half-way
+    app = make_app(path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause(0.3)
+        assert app.screen.query_one("#busy").display
+        assert {w.group for w in app.workers if w.is_running} >= {"lineage", "facts"}
+        await pilot.press("ctrl+x")
+        await pilot.pause()
+        assert not [w for w in app.workers if w.is_running and w.group in ("lineage", "facts")]
+        assert not app.screen.query_one("#busy").display
+        assert any("cancelled" in n for n in notices(app))
+        assert list(tree_labels(app)) == ["base", "layered", "zstd"]  # the catalog's own tree, still there
+        failing.reset()
+        await pilot.press("r")
+        await settle(pilot)
+        assert "↑ v2.0.0" in tree_labels(app)["layered"]
+
+
+@pytest.fixture(scope="module")
+def pytorch_releases(pusher: Pusher, registry: RegistryServer) -> str:
+    """The demo's jupyter-pytorch at v1.9.1 and v1.10.0 (multi-arch), real package databases, in the registry."""
+    from nbcatalog.demodata.images import build_release
+    from nbcatalog.demodata.releases import RELEASES
+
+    repository = f"{registry.host}/tuidemo/jupyter-pytorch"
+    for release in RELEASES:
+        pusher.push("tuidemo/jupyter-pytorch", build_release(release)["jupyter-pytorch"], [release.tag])
+    return repository
+
+
+async def test_packages_and_a_diff_read_from_the_real_registry(pytorch_releases: str, tmp_path: Path) -> None:
+    path = tmp_path / "catalog.yaml"
+    path.write_text(f"images:\n  - name: pytorch\n    image: {pytorch_releases}\n    tag: v1.9.1\n")
+    app = make_app(path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert "↑ v1.10.0" in tree_labels(app)["pytorch"]
+        await pilot.press("enter", "2")
+        await settle(pilot)
+        assert isinstance(app.screen, ImageScreen)
+        packages = {(row[0], row[1]): row[2] for row in table_rows(app, "#packages-table")}
+        assert packages[("pip", "torch")] == "2.4.1+cpu" and ("apt", "bash") in packages
+        app.screen.query_one("#ecosystem", Select).value = "conda"
+        await pilot.pause()
+        assert {row[0] for row in table_rows(app, "#packages-table")} == {"conda"}
+
+        await pilot.press("escape", "d")  # diff with the newest tag of its family
+        await settle(pilot)
+        assert isinstance(app.screen, DiffScreen)
+        rows = table_rows(app, "#diff-table")
+        assert rows[[r[2] for r in rows].index("torch")][:5] == ["↑", "pip", "torch", "2.4.1+cpu", "2.5.1+cpu"]
+        assert any(row[0] == "+" for row in rows) and any(row[0] == "-" for row in rows)
+        assert "upgraded" in static_text(app, "#diff-counts")
+        app.screen.query_one("#diff-kind", Select).value = "added"
+        await pilot.pause()
+        assert {row[0] for row in table_rows(app, "#diff-table")} == {"+"}

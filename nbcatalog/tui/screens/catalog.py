@@ -40,6 +40,7 @@ class CatalogScreen(AppScreenMixin, Screen[None]):
         Binding("r", "refresh", "Refresh", show=False),
         Binding("slash", "focus_filter", "Filter"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
+        Binding("ctrl+x", "cancel", "Cancel reading", show=False),
     ]
 
     def compose(self) -> ComposeResult:
@@ -80,7 +81,7 @@ class CatalogScreen(AppScreenMixin, Screen[None]):
         tree.show(app.document.catalog, app.lineage, app.facts.tags, app.facts.findings, needle)
         busy = [what for what, on in (("lineage", app.lineage_busy), ("tags & audit", app.facts_busy)) if on]
         self.query_one("#busy").display = bool(busy)
-        self.query_one("#busy-label", Label).update(f"reading {', '.join(busy)}…" if busy else "")
+        self.query_one("#busy-label", Label).update(f"reading {', '.join(busy)}… (ctrl+x cancels)" if busy else "")
         self.show_details()
 
     @on(Tree.NodeHighlighted)
@@ -194,6 +195,10 @@ class CatalogScreen(AppScreenMixin, Screen[None]):
 
     def action_refresh(self) -> None:
         self.nb_app.refresh_facts()
+
+    def action_cancel(self) -> None:
+        cancelled = self.nb_app.cancel_facts()
+        self.notify("cancelled reading the registries (r reads again)" if cancelled else "nothing to cancel")
 
     def action_change_tag(self) -> None:
         from nbcatalog.tui.screens.dialogs import TagPickerScreen

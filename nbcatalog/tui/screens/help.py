@@ -19,7 +19,8 @@ HELP = """\
 - type letters to filter, `/` focus the filter, `escape` clear it
 - `enter` open the image · `d` diff (with its newest tag, else its parent) · `p` profiles & audit
 - `t` change the tag (newer tags first) · `a` add an image · `x` remove it
-- `P` set the parent · `k` kind · `g` GPU (auto/true/false) · `*` make it the default · `r` refresh
+- `P` set the parent · `k` kind · `g` GPU (auto/true/false) · `*` make it the default · `r` refresh ·
+  `ctrl+x` stop reading the registries (lineage, tags, audit)
 
 Badges: `[CUDA 12.1]` detected CUDA · `↑ v1.10.0` a newer tag · `✗ missing tag` ·
 `≠ declared X` layers disagree with the declared parent · `⚠ kind` audit/lineage findings.

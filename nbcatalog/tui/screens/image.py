@@ -59,6 +59,7 @@ class ImageScreen(AppScreenMixin, Screen[None]):
         self.reference = reference
         self.ref: AnyRef | None = None
         self.details: list[TagDetail] = []
+        self.tags: list[str] = []
         self.newer: set[str] = set()
         self.sort_column = "tag"
         self.sort_reverse = True
@@ -123,7 +124,7 @@ class ImageScreen(AppScreenMixin, Screen[None]):
 
     @work(exclusive=True, group="image-tags", exit_on_error=False, description="reading the tags")
     async def load_tags(self) -> None:
-        from nbcatalog.tui.state import newest_first, picker_order
+        from nbcatalog.tui.state import newest_first
 
         assert self.ref is not None
         session = self.nb_app.session
@@ -134,12 +135,8 @@ class ImageScreen(AppScreenMixin, Screen[None]):
             self.query_one("#tags-loading").display = False
             self.notify(f"listing tags of {repo} failed: {exc}", severity="error", timeout=10)
             return
-        policy = None
-        if self.entry_name is not None:
-            entry = self.nb_app.document.catalog.find(self.entry_name)
-            policy = entry.tag_policy if entry else None
-        newer, _ = picker_order(self.current_tag or "", tags, policy) if self.current_tag else ([], [])
-        self.newer = set(newer)
+        self.tags = list(tags)
+        self.newer = self._newer_tags()
         wanted = newest_first(tags)[:MAX_TAG_DETAILS]
         if self.current_tag and self.current_tag in tags and self.current_tag not in wanted:
             wanted.append(self.current_tag)
@@ -150,6 +147,19 @@ class ImageScreen(AppScreenMixin, Screen[None]):
         if failed:
             self.notify(f"{len(failed)} tag(s) could not be read, e.g. {failed[0].tag}: {failed[0].error}",
                         severity="warning", timeout=8)  # fmt: skip
+
+    def _newer_tags(self) -> set[str]:
+        """Tags newer than the current one under the entry's tag_policy: again after each tag change."""
+        from nbcatalog.tui.state import picker_order
+
+        if not self.current_tag:
+            return set()
+        policy = None
+        if self.entry_name is not None:
+            entry = self.nb_app.document.catalog.find(self.entry_name)
+            policy = entry.tag_policy if entry else None
+        newer, _ = picker_order(self.current_tag, self.tags, policy)
+        return set(newer)
 
     def fill_tags(self) -> None:
         from nbcatalog.tui.state import newest_first
@@ -210,7 +220,7 @@ class ImageScreen(AppScreenMixin, Screen[None]):
         if self.nb_app.edit(f"set the tag of {name}", lambda doc: doc.set_tag(name, tag), facts=True):
             self.notify(f"{name} now uses {tag} (unsaved)")
             self.ref = self.nb_app.document.catalog.get(name).ref
-            self.newer = {t for t in self.newer if t != tag}
+            self.newer = self._newer_tags()
             self.fill_tags()
 
     def action_diff_tag(self) -> None:

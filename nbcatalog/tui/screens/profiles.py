@@ -42,6 +42,7 @@ class ProfilesScreen(AppScreenMixin, Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self.planned: list[PlannedFile] = []
+        self.refused: list[str] = []
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -70,7 +71,7 @@ class ProfilesScreen(AppScreenMixin, Screen[None]):
         from nbcatalog.exporters.files import ExportOptions, plan_export
 
         catalog = self.nb_app.document.catalog
-        self.planned = []
+        self.planned, self.refused = [], []
         for export_format in FORMAT_TITLES:
             target = self.query_one(f"#preview-{export_format}", Static)
             if not catalog.offered(export_format):
@@ -78,8 +79,9 @@ class ProfilesScreen(AppScreenMixin, Screen[None]):
                 continue
             try:
                 plan = plan_export(catalog, export_format, ExportOptions())
-            except NbcatalogError as exc:
+            except NbcatalogError as exc:  # a hand-edited file, an unreadable --base: shown, never written
                 target.update(Text(f"{exc}", "bold red"))
+                self.refused.append(f"{export_format}: {exc}")
                 continue
             self.planned.extend(plan.files)
             parts: list[Text | Syntax] = []
@@ -130,15 +132,21 @@ class ProfilesScreen(AppScreenMixin, Screen[None]):
             self.notify("save the catalog first (ctrl+s): profiles are generated from catalog.yaml",
                         severity="warning", timeout=6)  # fmt: skip
             return
+        self.preview()  # plan again now: a file edited by hand since the preview must be refused, not overwritten
         written = 0
         try:
             for planned in self.planned:
                 if not planned.up_to_date():
                     atomic_write_text(planned.path, planned.text)
                     written += 1
-        except OSError as exc:
-            self.notify(f"writing failed: {exc}", severity="error", timeout=10)
-        self.notify(f"wrote {written} file(s) under profiles/" if written else "profiles/ is up to date")
+        except (NbcatalogError, OSError) as exc:
+            reason = str(exc) if isinstance(exc, NbcatalogError) else f"{planned.path}: {exc.strerror or exc}"
+            done = f" ({written} file(s) written before it)" if written else ""
+            self.notify(reason + done, title="Export failed", severity="error", timeout=10)
+        else:
+            self.notify(f"wrote {written} file(s) under profiles/" if written else "profiles/ is up to date")
+        for refusal in self.refused:
+            self.notify(refusal, title="Not written", severity="warning", timeout=10)
         self.preview()
 
     def action_refresh(self) -> None:
