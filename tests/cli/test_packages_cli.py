@@ -155,3 +155,23 @@ def test_progress_bars_redraw_in_place_and_clear() -> None:
     assert "\x1b[2F" in text  # the second redraw moved up over both bars
     progress.clear()
     assert stream.getvalue().endswith("\x1b[2F\x1b[J")
+
+
+@pytest.mark.parametrize(
+    ("json_output", "terminal", "bar"), [(False, True, True), (True, True, False), (False, False, False)]
+)
+def test_progress_bar_only_for_a_person_at_a_terminal(
+    monkeypatch: pytest.MonkeyPatch, json_output: bool, terminal: bool, bar: bool
+) -> None:
+    import argparse
+    import io
+    import sys
+
+    from nbcatalog.cli.packages import progress_for
+
+    class Stderr(io.StringIO):
+        def isatty(self) -> bool:
+            return terminal
+
+    monkeypatch.setattr(sys, "stderr", Stderr())
+    assert (progress_for(argparse.Namespace(json=json_output)) is not None) is bar
