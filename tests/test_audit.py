@@ -192,8 +192,9 @@ def test_workspacekind_redirects_kubeflow_readiness_and_stale_base() -> None:
             f"{GHCR}/jupyter-pytorch-cuda-full:v1.10.0": ImageFacts(
                 cuda=True,
                 kubeflow_problems=(),
-                stale_base="built on jupyter-pytorch:v1.9.2",
-                stale_base_suggested="v1.10.0",
+                stale_base="built on jupyter-pytorch:v1.9.2, the catalog has jupyter-pytorch at v1.10.0",
+                stale_base_current="jupyter-pytorch:v1.9.2",
+                stale_base_suggested="jupyter-pytorch:v1.10.0",
             ),
         },
     )
@@ -202,8 +203,10 @@ def test_workspacekind_redirects_kubeflow_readiness_and_stale_base() -> None:
         (417, "stale-tag", "info", "v1.10.0"),
         (434, "not-kubeflow-ready", "warning", None),
         (464, "stale-tag", "info", "v1.10.0"),
-        (487, "stale-base", "warning", "v1.10.0"),
+        (487, "stale-base", "warning", "jupyter-pytorch:v1.10.0"),
     ]
+    stale_base = next(f for f in audit(records, view) if f.kind == "stale-base")
+    assert (stale_base.current, stale_base.suggested) == ("jupyter-pytorch:v1.9.2", "jupyter-pytorch:v1.10.0")
 
 
 def test_build_tags_need_created_dates(tmp_path: Path) -> None:

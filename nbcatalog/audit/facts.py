@@ -27,7 +27,8 @@ class ImageFacts:
     cuda: bool | None = None
     kubeflow_problems: tuple[str, ...] | None = None  # () = ready
     stale_base: str | None = None  # message, e.g. "built on jupyter:v1.9.0; the catalog has v1.10.0"
-    stale_base_suggested: str | None = None
+    stale_base_current: str | None = None  # the parent it was built on, e.g. "jupyter:v1.9.0"
+    stale_base_suggested: str | None = None  # the catalog's parent to rebuild on, e.g. "jupyter:v1.10.0"
     created: datetime.datetime | None = None  # the config's, for "days behind"
 
 
@@ -67,8 +68,8 @@ class ConfigFacts:
 
 
 class LineageFacts:
-    """ConfigFacts plus ``stale-base`` from nbcatalog.lineage for the catalog's own images (opt-in: it
-    scans parent repositories)."""
+    """ConfigFacts plus ``stale-base`` from nbcatalog.lineage for the catalog's own images (lazily: only
+    the parent repositories' tags it needs, newest first)."""
 
     def __init__(self, catalog_path: str | Path) -> None:
         self.catalog_path = catalog_path
@@ -81,11 +82,18 @@ class LineageFacts:
 
         found = dict(await ConfigFacts().facts(session, refs))
         run = await catalog_lineage(session, load_catalog(self.catalog_path).images)
+        by_name = {entry.name: entry for entry in run.entries}
         for entry in run.entries:
+            parent = by_name.get(entry.inferred_parent or "")
             for issue in entry.issues:
-                if issue.kind == "stale-base":
+                if issue.kind == "stale-base" and entry.base is not None and parent is not None:
                     key = f"{entry.image.repository}:{entry.image.tag}"
-                    found[key] = replace(found.get(key, ImageFacts()), stale_base=issue.message)
+                    found[key] = replace(
+                        found.get(key, ImageFacts()),
+                        stale_base=issue.message,
+                        stale_base_current=f"{parent.name}:{entry.base.tag}",
+                        stale_base_suggested=f"{parent.name}:{parent.image.tag}",
+                    )
         return found
 
 

@@ -240,7 +240,9 @@ def _scheduling_findings(record: ProfileImage, facts: ImageFacts | None, finding
     if facts.kubeflow_problems and record.kind in ("kubeflow", "workspacekind"):
         yield finding("not-kubeflow-ready", "warning", "; ".join(facts.kubeflow_problems))
     if facts.stale_base:
-        yield finding("stale-base", "warning", facts.stale_base, suggested=facts.stale_base_suggested)
+        yield finding(
+            "stale-base", "warning", facts.stale_base, facts.stale_base_current, suggested=facts.stale_base_suggested
+        )
 
 
 def failed(findings: Sequence[Finding], fail_on: str) -> bool:

@@ -37,7 +37,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--allow-prerelease", action="store_true", help="rc/alpha/beta tags count as newer")
     parser.add_argument("--within", choices=("any", "major", "minor"), default="any", help="limit updates")
     parser.add_argument("--tags-only", action="store_true", help="do not read image configs (no GPU/Kubeflow facts)")
-    parser.add_argument("--lineage", action="store_true", help="also find stale bases of the catalog's images")
+    parser.add_argument(
+        "--lineage", action=argparse.BooleanOptionalAction, default=None,
+        help="find stale bases of the catalog's images (default: on with a catalog, off with --tags-only)",
+    )  # fmt: skip
     add_cluster_arguments(parser)
 
 
@@ -61,6 +64,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.lineage and not (args.catalog and Path(args.catalog).is_file()):
         raise BadInputError("--lineage needs the catalog", where=str(args.catalog))
+    if args.lineage and args.tags_only:
+        raise BadInputError("--lineage reads image configs, which --tags-only skips", where="--lineage")
     if args.dry_run and not args.fix:
         raise BadInputError("--dry-run goes with --fix", where="--dry-run")
     output = "json" if args.json else args.output_format
@@ -82,8 +87,8 @@ def run(args: argparse.Namespace) -> int:
 
     async def work(session: Any) -> Any:
         facts: FactSource | None = NoFacts() if args.tags_only else None
-        if args.lineage and catalog_path is not None and not args.tags_only:
-            facts = LineageFacts(catalog_path)
+        if args.lineage is not False and catalog_path is not None and not args.tags_only:
+            facts = LineageFacts(catalog_path)  # stale-base: the catalog's images on older parent tags
         return await collect(session, records, fact_source=facts, cache_dir=session.options.cache_dir)
 
     view = run_with_session(args, work)

@@ -313,12 +313,17 @@ def test_lineage_adds_stale_base_for_catalog_images(
     catalog = tmp_path / "catalog.yaml"
     catalog.write_text(images.catalog_yaml())
     args = ["audit", str(catalog), "--catalog", str(catalog), "--json", "--no-cache", "--fail-on", "none"]
-    plain = run_cli(capsys, *args)
-    assert plain.code == 0 and not [f for f in plain.json()["findings"] if f["kind"] == "stale-base"]
-    with_lineage = run_cli(capsys, *args, "--lineage")
-    stale_base = {f["image"]: f["message"] for f in with_lineage.json()["findings"] if f["kind"] == "stale-base"}
-    assert set(stale_base) == {images.repo("scipy") + ":v1.9.0", images.repo("codeserver") + ":v1.9.1"}
-    assert stale_base[images.repo("codeserver") + ":v1.9.1"].endswith(":v1.9.0, the catalog has base at latest")
+    for skipped in ("--no-lineage", "--tags-only"):
+        plain = run_cli(capsys, *args, skipped)
+        assert plain.code == 0 and not [f for f in plain.json()["findings"] if f["kind"] == "stale-base"]
+    by_default = run_cli(capsys, *args)
+    assert by_default.json() == run_cli(capsys, *args, "--lineage").json()
+    found = {f["image"]: f for f in by_default.json()["findings"] if f["kind"] == "stale-base"}
+    assert set(found) == {images.repo("scipy") + ":v1.9.0", images.repo("codeserver") + ":v1.9.1"}
+    codeserver = found[images.repo("codeserver") + ":v1.9.1"]
+    assert codeserver["message"].endswith(":v1.9.0, the catalog has base at latest")
+    assert (codeserver["current"], codeserver["suggested"]) == ("base:v1.9.0", "base:latest")
+    assert run_cli(capsys, *args, "--lineage", "--tags-only").code == 2
     assert run_cli(capsys, "audit", str(catalog), "--lineage", "--catalog", str(tmp_path / "none.yaml")).code == 2
 
 
@@ -335,11 +340,12 @@ def test_update_options_reach_the_rules(capsys: pytest.CaptureFixture[str], prof
 
 
 def test_audit_of_oci_layouts_in_the_demo(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    """oci: references are audited like registry ones: the demo leaves codeserver one release behind."""
+    """oci: references are audited like registry ones: the demo leaves codeserver one release behind,
+    on the base of that release."""
     from nbcatalog.demo import build_demo
 
     paths = build_demo(tmp_path / "demo")
     result = run_cli(capsys, "--catalog", str(paths.catalog), "--cache-dir", str(tmp_path / "c"), "audit", "--json")
     assert result.code == 1, result.err
     findings = {(f["kind"], f["current"], f["suggested"]) for f in result.json()["findings"]}
-    assert findings == {("stale-tag", "v1.9.1", "v1.10.0")}
+    assert findings == {("stale-tag", "v1.9.1", "v1.10.0"), ("stale-base", "base:v1.9.1", "base:v1.10.0")}
