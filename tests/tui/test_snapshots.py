@@ -24,3 +24,7 @@ def test_screen(name: str, demo: DemoPaths, snap_compare: Callable[..., bool]) -
 
 def test_catalog_at_80x24(demo: DemoPaths, snap_compare: Callable[..., Any]) -> None:
     assert snap_compare(make_app(demo.catalog), run_before=scenes.catalog, terminal_size=(80, 24))
+
+
+def test_catalog_on_a_wide_terminal(demo: DemoPaths, snap_compare: Callable[..., Any]) -> None:
+    assert snap_compare(make_app(demo.catalog), run_before=scenes.catalog, terminal_size=(160, 40))
