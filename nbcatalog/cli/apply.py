@@ -102,6 +102,23 @@ def spawner_text(path: Path) -> str:
     )
 
 
+TEMPLATE_WARNING = (
+    "{path} was generated from nbcatalog's template, not merged into your cluster's config: apply makes "
+    "every setting outside the image sections (cpu, memory, volumes, affinity and toleration groups) the "
+    "template's. To keep yours, export into a copy of the live config: `nbcatalog export --format kubeflow "
+    "--base LIVE.yaml` (--dry-run shows the difference)"
+)
+
+
+def _template_warnings(args: argparse.Namespace, path: Path, changes: list[Change]) -> list[str]:
+    """A generated (not merged) Kubeflow config replaces the admin's other settings in the cluster."""
+    from nbcatalog.exporters.files import export_mode
+
+    if args.export_format != "kubeflow" or all(c.action == "unchanged" for c in changes):
+        return []
+    return [TEMPLATE_WARNING.format(path=path)] if export_mode(spawner_text(path)) == "generated" else []
+
+
 def _apply(args: argparse.Namespace, path: Path) -> list[Change]:
     from nbcatalog.cluster import Cluster, apply_kubeflow, apply_workspacekind
 
@@ -137,12 +154,16 @@ def run(args: argparse.Namespace) -> int:
             print(f"nbcatalog: {note}", file=sys.stderr)
         return 0
     changes = _apply(args, path)
+    warnings = _template_warnings(args, path, changes)
+    for warning in warnings:
+        print(f"nbcatalog: warning: {warning}", file=sys.stderr)
     if args.json:
         print_json({
             "format": args.export_format,
             "file": str(path),
             "dry_run": args.dry_run,
             "changes": [{"object": c.label, "action": c.action, "diff": c.diff, "note": c.note} for c in changes],
+            "warnings": warnings,
         })  # fmt: skip
         return 0
     for change in changes:

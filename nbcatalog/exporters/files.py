@@ -81,7 +81,8 @@ def default_path(catalog: Catalog, export_format: str) -> Path:
     return Path(catalog.path).resolve().parent / DEFAULT_PATHS[export_format]
 
 
-def _mode_of(text: str) -> str | None:
+def export_mode(text: str) -> str | None:
+    """``generated`` (from nbcatalog's template), ``merged`` (into an admin's file) or None (not ours)."""
     for line in text.splitlines()[:8]:
         if line.startswith(MODE_MARKER):
             return line[len(MODE_MARKER) :].strip()
@@ -96,7 +97,7 @@ def plan_export(catalog: Catalog, export_format: str, options: ExportOptions) ->
     path = options.output or default_path(catalog, export_format)
     existing = _read(path)
     recorded, body = split_header(existing) if existing is not None else (None, None)
-    mode = _mode_of(existing) if existing is not None and recorded else None
+    mode = export_mode(existing) if existing is not None and recorded else None
     base_text = _read(options.base) if options.base else None
     if options.base is not None and base_text is None:
         from nbcatalog.errors import BadInputError

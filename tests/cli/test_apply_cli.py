@@ -187,6 +187,9 @@ def test_export_then_apply_from_the_default_paths(
         )
         assert applied.code == 0, applied.err
         assert {c["action"] for c in applied.json()["changes"]} <= {"patched", "created"}
+        template_warned = "generated from nbcatalog's template" in applied.err
+        assert template_warned == (export_format == "kubeflow")
+        assert len(applied.json()["warnings"]) == int(export_format == "kubeflow")
     spawner = (project / "profiles" / "kubeflow" / "spawner_ui_config.yaml").read_text()
     assert kube.get("configmaps", MOUNTED, "kubeflow")["data"]["spawner_ui_config.yaml"] == spawner  # type: ignore[index]
     assert "jupyter-pytorch-cuda:v1.10.0" in spawner
@@ -199,3 +202,24 @@ def test_export_then_apply_from_the_default_paths(
         assert stored is not None and stored["spec"] == kind["spec"]
     again = run_cli(capsys, "--catalog", str(catalog), "apply", "--format", "workspacekind", "--kubeconfig", kubeconfig)
     assert again.code == 0 and again.out == "" and "unchanged" in again.err
+
+
+def test_kubeflow_export_merged_into_the_live_config_applies_without_warning(
+    kube: FakeKubeAPI, kubeconfig: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The way to keep the cluster's own settings: export into a copy of the live config, then apply."""
+    seed_kubeflow(kube)
+    live = tmp_path / "live.yaml"
+    live.write_text(kube.get("configmaps", MOUNTED, "kubeflow")["data"]["spawner_ui_config.yaml"])  # type: ignore[index]
+    catalog = tmp_path / "catalog.yaml"
+    catalog.write_text(CATALOG)
+    exported = run_cli(capsys, "--catalog", str(catalog), "export", "-f", "kubeflow", "--base", str(live))
+    assert exported.code == 0, exported.err
+    applied = run_cli(capsys, "--catalog", str(catalog), "apply", "--format", "kubeflow", "--kubeconfig", kubeconfig)
+    assert applied.code == 0, applied.err
+    assert "patched" in applied.err and "warning: " not in applied.err
+    after = kube.get("configmaps", MOUNTED, "kubeflow")["data"]["spawner_ui_config.yaml"]  # type: ignore[index]
+    before = yaml.safe_load(live.read_text())["spawnerFormDefaults"]
+    kept = {key: value for key, value in before.items() if key not in ("image", "imageGroupOne", "imageGroupTwo")}
+    merged = yaml.safe_load(after)["spawnerFormDefaults"]
+    assert {key: merged[key] for key in kept} == kept
