@@ -89,8 +89,18 @@ def _classify(path: str) -> str | None:
     return None
 
 
+#: Every package file has one of these last components or is under ``status.d``: one set lookup and
+#: one suffix test turn away most of a layer's members before ``classify`` looks at their parents.
+_BASENAMES = frozenset({"status", "METADATA", "PKG-INFO", "DESCRIPTION"})
+_BASE_SUFFIXES = (".json", ".egg-info")
+_STATUS_D_PREFIX = dpkg.STATUS_DIR + "/"
+
+
 def size_cap(path: str) -> int:
     """Bytes to read at most for ``path`` (0: not a package file). Used as the scanner's WantFn."""
+    base = path[path.rfind("/") + 1 :]
+    if base not in _BASENAMES and not base.endswith(_BASE_SUFFIXES) and not path.startswith(_STATUS_D_PREFIX):
+        return 0
     ecosystem = classify(path)
     if ecosystem is None:
         return 0

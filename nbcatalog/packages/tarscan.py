@@ -28,6 +28,9 @@ WantFn = Callable[[str], int]
 Sink = Callable[[str, bytes], None]
 
 _REGULAR = (b"0", b"\0", b"7", b"")
+#: Type flags ``_headers`` passes over itself: regular files (``0``, NUL, ``7``) and directories (``5``).
+_DIRECTORY, _LONGNAME = ord("5"), ord("L")
+_FAST_KINDS = frozenset({ord("0"), 0, ord("7"), _DIRECTORY})
 _META_PAX, _META_LONGNAME, _META_LONGLINK = "pax", "longname", "longlink"
 
 
@@ -110,8 +113,54 @@ class TarScanner:
                     self._header_buf.clear()
                     self._header(block)
             else:
-                self._header(data[pos : pos + BLOCK])
-                pos += BLOCK
+                pos = self._headers(data, pos, end)
+
+    def _headers(self, data: bytes, pos: int, end: int) -> int:
+        """Whole headers at ``pos``: the common ones (a plain file nobody wants, a directory, either
+        after a GNU long name) are passed over in this loop without a call or a copy, which is most of
+        a layer; any other goes through ``_header``. Returns where it stopped, having set ``_skip``
+        for a body that runs past ``end``."""
+        if self._pax or self._long_name is not None or self._long_link is not None:
+            self._header(data[pos : pos + BLOCK])  # a pax or GNU long-name record applies to this one
+            return pos + BLOCK
+        wanted, members = self.wanted, 0
+        try:
+            while end - pos >= BLOCK:
+                size = _plain_size(data, pos)
+                if size is None:
+                    break
+                kind = data[pos + 156]
+                long_name = None
+                if kind == _LONGNAME:
+                    after = pos + BLOCK + ((size + BLOCK - 1) & ~(BLOCK - 1))
+                    if size > MAX_META_BYTES or end - after < BLOCK:
+                        break
+                    long_name = _cstr(data[pos + BLOCK : pos + BLOCK + size])
+                    pos = after
+                    size = _plain_size(data, pos)
+                    kind = data[pos + 156]
+                if size is None or kind not in _FAST_KINDS:
+                    self._long_name = long_name
+                    break
+                if kind != _DIRECTORY:
+                    name = long_name or data[pos : pos + 100].split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
+                    if name[:1] in "./" or name[-1:] == "/":
+                        name = normalise_member_name(name)
+                    if WHITEOUT_PREFIX in name or wanted(name):
+                        self._long_name = long_name
+                        break
+                members += 1
+                self._zero_blocks = 0
+                self._ended = False
+                pos += BLOCK + ((size + BLOCK - 1) & ~(BLOCK - 1))
+            else:
+                if pos > end:  # the last body runs into the next chunk
+                    self._skip, pos = pos - end, end
+                return pos
+        finally:
+            self.summary.members += members
+        self._header(data[pos : pos + BLOCK])
+        return pos + BLOCK
 
     def close(self) -> TarSummary:
         mid_member = self._skip or self._collect is not None or self._header_buf.strip(b"\0")
@@ -148,8 +197,7 @@ class TarScanner:
         if "size" in pax and pax["size"].isdigit():
             size = int(pax["size"])
         name = pax.get("path") or self._long_name or _header_name(block)
-        link = pax.get("linkpath") or self._long_link or _cstr(block[157:257])
-        self._long_name = self._long_link = None
+        long_link, self._long_name, self._long_link = self._long_link, None, None
         self.summary.members += 1
         path = normalise_member_name(name)
         padded = (size + BLOCK - 1) & ~(BLOCK - 1)
@@ -157,9 +205,12 @@ class TarScanner:
             self._regular(path, size, padded)
             return
         self._skip = padded
+        if kind not in (b"1", b"2"):
+            return
+        link = pax.get("linkpath") or long_link or _cstr(block[157:257])
         if kind == b"1":
             self._hardlink(path, normalise_member_name(link))
-        elif kind == b"2" and self.keep_symlink(path):
+        elif self.keep_symlink(path):
             self.summary.symlinks[path] = link
 
     def _regular(self, path: str, size: int, padded: int) -> None:
@@ -223,6 +274,22 @@ class TarScanner:
             self._kept[path] = data
             self._kept_bytes += len(data)
         self.sink(path, data)
+
+
+def _plain_size(data: bytes, pos: int) -> int | None:
+    """The size in the header at ``pos`` if it is a plain one ``TarScanner._headers`` may take: ustar or
+    GNU magic, 11 octal size digits ended by NUL or space, no POSIX name prefix; else None."""
+    if (
+        not data.startswith(b"ustar", pos + 257)
+        or data[pos + 135] not in (0, 32)
+        or (data[pos + 262] == 0 and data[pos + 345] != 0)
+    ):
+        return None
+    try:
+        size = int(data[pos + 124 : pos + 135], 8)
+    except ValueError:  # base-256 or garbage: _header decides
+        return None
+    return size if size >= 0 else None
 
 
 def _cstr(raw: bytes) -> str:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from nbcatalog.packages import conda, dpkg, jupyterlab, pip, rlib
-from nbcatalog.packages.files import classify, parse_file
+from nbcatalog.packages.files import classify, parse_file, size_cap
 from tests.packages.conftest import this_site_packages
 
 STATUS = Path("/var/lib/dpkg/status")
@@ -246,7 +246,14 @@ def test_labextension_parse() -> None:
         ),
         ("opt/conda/pkgs/r-base-4.3.3-h0_0/lib/R/library/base/DESCRIPTION", None),
         ("usr/lib/python3/dist-packages/pkgs/site-packages/x.dist-info/METADATA", "pip"),
+        ("opt/conda/conda-meta/numpy-1.26.4-py311h0_0.json", "conda"),
+        ("opt/conda/conda-meta/history", None),
+        ("var/lib/dpkg/status.d/tzdata", "apt"),
+        ("var/lib/dpkg/status.d/tzdata.md5sums", None),
+        ("usr/share/app/package.json", None),
+        ("usr/lib/python3/dist-packages/six.py", None),
     ],
 )
 def test_classify(path: str, ecosystem: str | None) -> None:
     assert classify(path) == ecosystem
+    assert (size_cap(path) > 0) is (ecosystem is not None)  # its quick reject agrees with classify

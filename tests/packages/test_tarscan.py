@@ -179,3 +179,43 @@ def test_member_names_are_normalised(raw: str, expected: str) -> None:
 def test_data_after_the_end_of_archive_marker_is_ignored() -> None:
     tar = _tar(tarfile.PAX_FORMAT, MEMBERS) + b"junk that some tools append" * 40
     assert _scan(tar, WANTED, 700) == {name: data for name, data in MEMBERS if name in WANTED}
+
+
+@pytest.mark.parametrize("chunk", [None, 1, 512, 1000, 4096])
+def test_gnu_long_names_before_whiteouts_dirs_links_and_wanted_files(chunk: int | None) -> None:
+    """The scanner's fast path reads GNU long names inline: what follows one must be handled in full."""
+    long_dir = "opt/conda/lib/python3.11/site-packages/" + "x" * 90
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.GNU_FORMAT) as archive:
+
+        def add(name: str, kind: bytes = tarfile.REGTYPE, data: bytes = b"", link: str = "") -> None:
+            info = tarfile.TarInfo(name)
+            info.type, info.size, info.linkname = kind, len(data), link
+            archive.addfile(info, io.BytesIO(data) if data else None)
+
+        add(f"./{long_dir}/", tarfile.DIRTYPE)
+        add(f"./{long_dir}/skipped.py", data=b"x" * 700)
+        add(f"./{long_dir}/.wh.gone-1.0.dist-info")
+        add(f"./{long_dir}/.wh..wh..opq")
+        add(f"./{long_dir}/wanted-1.0.dist-info/METADATA", data=b"Name: wanted\n")
+        add(f"./{long_dir}/linked.dist-info", tarfile.SYMTYPE, link="elsewhere")
+        add(f"./{long_dir}/again/METADATA", tarfile.LNKTYPE, link=f"./{long_dir}/wanted-1.0.dist-info/METADATA")
+        add("./short.py", data=b"y" * 10)
+    tar = buffer.getvalue()
+    captured: dict[str, bytes] = {}
+    scanner = TarScanner(
+        lambda p: 100 if p.endswith("METADATA") else 0,
+        captured.__setitem__,
+        keep_symlink=lambda p: p.endswith(".dist-info"),
+    )
+    for start in range(0, len(tar), chunk or len(tar)):
+        scanner.feed(tar[start : start + (chunk or len(tar))])
+    summary = scanner.close()
+    assert captured == {
+        f"{long_dir}/wanted-1.0.dist-info/METADATA": b"Name: wanted\n",
+        f"{long_dir}/again/METADATA": b"Name: wanted\n",
+    }
+    assert summary.whiteouts == [f"{long_dir}/gone-1.0.dist-info"]
+    assert summary.opaque_dirs == [long_dir]
+    assert summary.symlinks == {f"{long_dir}/linked.dist-info": "elsewhere"}
+    assert summary.members == 8
