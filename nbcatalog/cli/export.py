@@ -113,10 +113,12 @@ def run(args: argparse.Namespace) -> int:
         force=args.force,
         detected_cuda=detected,
     )
+    # Every format is planned before anything is written: a refused format (a file edited by hand)
+    # leaves all of profiles/ as it was, never half of it updated.
+    plans = [plan_export(catalog, export_format, options) for export_format in formats]
     report: list[dict[str, str]] = []
     stale = False
-    for export_format in formats:
-        plan = plan_export(catalog, export_format, options)
+    for export_format, plan in zip(formats, plans, strict=True):
         warnings.extend(w for w in plan.warnings if w not in warnings)
         for planned in plan.files:
             fresh = planned.up_to_date()

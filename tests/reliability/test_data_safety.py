@@ -164,6 +164,20 @@ def test_hand_edited_profile_is_kept_without_force(capsys: pytest.CaptureFixture
     assert "edited by an admin" not in values.read_text()
 
 
+def test_a_refused_format_leaves_every_profile_as_it_was(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    catalog = tmp_path / "catalog.yaml"
+    catalog.write_text(CATALOG)
+    assert run_cli(capsys, "export", "--catalog", str(catalog)).code == 0
+    profiles = sorted((tmp_path / "profiles").rglob("*.*"))
+    values = tmp_path / "profiles" / "jupyterhub" / "values.yaml"
+    values.write_text(values.read_text() + "# tuned by hand\n")
+    before = {path: path.read_text() for path in profiles}
+    catalog.write_text(CATALOG.replace("2024-05-27", "2024-06-03"))  # every format would change
+    refused = run_cli(capsys, "export", "--catalog", str(catalog))
+    assert refused.code == 1 and str(values) in refused.err and refused.out == ""
+    assert {path: path.read_text() for path in profiles} == before  # kubeflow (planned first) not written either
+
+
 def test_cache_survives_sigkill_and_concurrent_writers(tmp_path: Path) -> None:
     directory = tmp_path / "cache"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
