@@ -36,3 +36,9 @@ def test_global_options_are_in_the_readme() -> None:
     add_global_options(parser)
     missing = [option for option in _long_options(parser) if option not in README]
     assert not missing, f"README does not mention the global options {missing}"
+
+
+def test_the_readme_carries_the_audit_cronjob_and_its_rbac() -> None:
+    """Issue 6: the README shows the scheduled audit; it must be the manifest the cluster tests check."""
+    deploy = (Path(__file__).resolve().parents[2] / "deploy" / "nbcatalog-audit.yaml").read_text(encoding="utf-8")
+    assert f"```yaml\n{deploy}```" in README
