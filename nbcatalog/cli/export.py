@@ -94,6 +94,12 @@ def run(args: argparse.Namespace) -> int:
         formats = list(FORMATS)
     if args.output and len(formats) != 1:
         raise BadInputError("-o/--output needs exactly one --format")
+    if args.base and len(formats) != 1:
+        raise BadInputError("--base needs exactly one --format (a base file is of one kind)")
+    if args.configmap and "kubeflow" not in formats:
+        raise BadInputError("--configmap goes with --format kubeflow")
+    if args.profile_options and not {"jupyterhub", "kubespawner"} & set(formats):
+        raise BadInputError("--profile-options goes with --format jupyterhub or kubespawner")
     catalog = load_catalog(args.catalog)
     detected: set[str] | None = None
     warnings: list[str] = []

@@ -99,10 +99,8 @@ def plan_export(catalog: Catalog, export_format: str, options: ExportOptions) ->
     recorded, body = split_header(existing) if existing is not None else (None, None)
     mode = export_mode(existing) if existing is not None and recorded else None
     base_text = _read(options.base) if options.base else None
-    if options.base is not None and base_text is None:
-        from nbcatalog.errors import BadInputError
-
-        raise BadInputError("file not found", where=str(options.base))
+    if options.base is not None:
+        _check_base(export_format, base_text, str(options.base))
     # What to merge into: an explicit base, else an admin's own file (no header, or merged before).
     merge_into = (
         base_text if base_text is not None else (body if existing is not None and mode != "generated" else None)
@@ -160,6 +158,40 @@ def _refuse_hand_edits(planned: PlannedFile) -> None:
             "move the change into the catalog, or pass --force",
             where=str(planned.path),
         )
+
+
+def _check_base(export_format: str, base_text: str | None, source: str) -> None:
+    """``--base`` must be a file of the format's own kind: merging z2jh profiles into a Kubeflow config
+    (or taking a values file for the previous WorkspaceKinds) would write nonsense without a word."""
+    import yaml
+
+    from nbcatalog.errors import BadInputError
+    from nbcatalog.exporters.workspacekind import read_previous
+    from nbcatalog.profilefiles.detect import detect
+
+    if base_text is None:
+        raise BadInputError("file not found", where=source)
+    if export_format == "kubespawner":
+        raise BadInputError("--base does not apply to kubespawner (it writes a whole Python file)", where=source)
+    if export_format == "workspacekind" and not read_previous(base_text, source):
+        raise BadInputError("no WorkspaceKind in it to keep options from", where=source)
+    if export_format == "jupyterhub":
+        try:
+            kind = detect(yaml.safe_load(base_text))
+        except (yaml.YAMLError, RecursionError):
+            return  # the merge itself reports the syntax error with its position
+        if kind not in (None, "z2jh"):
+            raise BadInputError(f"not Zero to JupyterHub values but {_KIND_NAMES.get(kind, kind)}", where=source)
+
+
+_KIND_NAMES = {
+    "kubeflow": "a Kubeflow spawner_ui_config.yaml",
+    "workspacekind": "a WorkspaceKind",
+    "configmap": "a ConfigMap holding a spawner_ui_config.yaml",
+    "kustomization": "a kustomization",
+    "list": "a Kubernetes List",
+    "catalog": "an nbcatalog catalog",
+}
 
 
 def _read(path: Path | None) -> str | None:

@@ -182,6 +182,31 @@ def test_a_failed_write_is_one_line_exit_1_and_keeps_the_old_file(
     assert sorted(p.name for p in config.parent.iterdir()) == ["spawner_ui_config.yaml"]
 
 
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--base", "{kubeflow}"], "--base needs exactly one --format"),
+        (["-f", "jupyterhub", "--base", "{kubeflow}"], "{kubeflow}: not Zero to JupyterHub values but a Kubeflow"),
+        (["-f", "kubespawner", "--base", "{kubeflow}"], "{kubeflow}: --base does not apply to kubespawner"),
+        (["-f", "workspacekind", "--base", "{kubeflow}"], "{kubeflow}: no WorkspaceKind in it"),
+        (["-f", "kubeflow", "--profile-options"], "--profile-options goes with --format jupyterhub or kubespawner"),
+        (["-f", "jupyterhub", "-f", "workspacekind", "--configmap"], "--configmap goes with --format kubeflow"),
+    ],
+)
+def test_options_that_would_be_ignored_or_misapplied_are_bad_usage(
+    workdir: Path, capsys: pytest.CaptureFixture[str], options: list[str], message: str
+) -> None:
+    """A base of another kind used to be merged into (a values.yaml made of a Kubeflow config) or
+    ignored without a word; options for other formats were ignored too."""
+    kubeflow = str(REFERENCE / "kubeflow-v1.10.0-spawner_ui_config.yaml")
+    args = [option.format(kubeflow=kubeflow) for option in options]
+    result = run_cli(capsys, "export", "--catalog", str(workdir / "catalog.yaml"), *args)
+    assert result.code == 2
+    assert result.err.startswith(f"nbcatalog: error: {message.format(kubeflow=kubeflow)}")
+    assert len(result.err.strip().splitlines()) == 1
+    assert not (workdir / "profiles").exists()
+
+
 def test_output_needs_one_format(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     result = run_cli(capsys, "export", "--catalog", str(workdir / "catalog.yaml"), "-o", str(workdir / "x.yaml"))
     assert result.code == 2 and "exactly one --format" in result.err
