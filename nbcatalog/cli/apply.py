@@ -24,8 +24,9 @@ HELM_NOTE = (
 )
 
 
-def add_cluster_arguments(parser: argparse.ArgumentParser) -> None:
-    """How to reach the cluster; shared with ``audit --cluster``."""
+def add_cluster_arguments(parser: argparse.ArgumentParser, *, hub: bool = False) -> None:
+    """How to reach the cluster; shared with ``audit --cluster`` (``hub``: where to look for the z2jh hub,
+    which only the audit reads)."""
     group = parser.add_argument_group("cluster")
     group.add_argument("--kubeconfig", metavar="PATH", help="kubeconfig file (default $KUBECONFIG, ~/.kube/config)")
     group.add_argument("--context", metavar="NAME", help="kubeconfig context (default: the current one)")
@@ -35,7 +36,8 @@ def add_cluster_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--configmap", metavar="NAME", help="the jupyter-web-app ConfigMap (default: the one its Deployment mounts)"
     )
-    group.add_argument("--hub-namespace", metavar="NS", help="look for the z2jh hub only in this namespace")
+    if hub:
+        group.add_argument("--hub-namespace", metavar="NS", help="look for the z2jh hub only in this namespace")
 
 
 def cluster_options(args: argparse.Namespace) -> ClusterOptions:
@@ -44,7 +46,7 @@ def cluster_options(args: argparse.Namespace) -> ClusterOptions:
         context=args.context,
         namespace=args.namespace,
         configmap=args.configmap,
-        hub_namespace=args.hub_namespace,
+        hub_namespace=getattr(args, "hub_namespace", None),
     )
 
 

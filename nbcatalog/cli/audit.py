@@ -41,7 +41,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--lineage", action=argparse.BooleanOptionalAction, default=None,
         help="find stale bases of the catalog's images (default: on with a catalog, off with --tags-only)",
     )  # fmt: skip
-    add_cluster_arguments(parser)
+    add_cluster_arguments(parser, hub=True)
 
 
 def _inputs(args: argparse.Namespace) -> tuple[list[Path], Path | None]:
@@ -68,6 +68,11 @@ def run(args: argparse.Namespace) -> int:
         raise BadInputError("--lineage reads image configs, which --tags-only skips", where="--lineage")
     if args.dry_run and not args.fix:
         raise BadInputError("--dry-run goes with --fix", where="--dry-run")
+    cluster_only = {"--kubeconfig": args.kubeconfig, "--context": args.context, "--configmap": args.configmap,
+                    "--hub-namespace": args.hub_namespace}  # fmt: skip
+    for option, value in cluster_only.items():
+        if value is not None and not args.cluster:
+            raise BadInputError(f"{option} goes with --cluster", where=option)
     output = "json" if args.json else args.output_format
     paths, catalog_path = _inputs(args)
     records = read_profile_paths(paths)

@@ -139,6 +139,14 @@ def test_bad_input_files_exit_2_naming_the_file(
     assert kube.requests == []
 
 
+def test_apply_takes_no_hub_namespace(capsys: pytest.CaptureFixture[str]) -> None:
+    """Only the audit looks for the z2jh hub: apply never touches it, so it must not accept the option."""
+    with pytest.raises(SystemExit) as exited:
+        run_cli(capsys, "apply", "--format", "jupyterhub", "--hub-namespace", "jhub")
+    assert exited.value.code == 2
+    assert "unrecognized arguments: --hub-namespace" in capsys.readouterr().err
+
+
 def test_missing_export_and_bad_workspacekind_exit_2(
     kube: FakeKubeAPI, kubeconfig: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,

@@ -277,6 +277,10 @@ def test_bad_input_is_one_line_exit_2(capsys: pytest.CaptureFixture[str], tmp_pa
     assert result.err.strip().count("\n") == 0 and str(other) in result.err
     lone = run_cli(capsys, "audit", str(other), "--dry-run")
     assert lone.code == 2
+    for option in ("--kubeconfig", "--context", "--configmap", "--hub-namespace"):
+        without_cluster = run_cli(capsys, "audit", str(other), option, "x")
+        assert without_cluster.code == 2, option
+        assert without_cluster.err == f"nbcatalog: error: {option}: {option} goes with --cluster\n"
 
 
 def test_default_paths_are_catalog_and_profiles(
