@@ -402,3 +402,17 @@ async def test_a_failed_save_keeps_the_edits_and_the_old_file(
         await pilot.press("ctrl+s")
         assert not app.dirty
     assert load_catalog(catalog_path).get("rstudio").default
+
+
+async def test_the_tags_table_sorts_from_the_keyboard(catalog_path: Path) -> None:
+    app = make_app(catalog_path)
+    async with app.run_test(size=SIZE) as pilot:
+        app.open_image("codeserver")
+        await settle(pilot)
+        await pilot.press("s")  # tag -> digest
+        await pilot.press("s")  # -> created, newest first
+        created = [row[2] for row in table_rows(app, "#tags-table")]
+        assert created == sorted(created, reverse=True) and created[0] > created[-1]
+        await pilot.press("s", "s", "s")  # size, platforms, back to the tag
+        assert table_rows(app, "#tags-table")[0][0] == "latest"  # oldest first: the unversioned tag
+        assert "Image: Sort" in {command.title for command in app.get_system_commands(app.screen)}

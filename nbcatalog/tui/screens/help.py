@@ -25,7 +25,7 @@ HELP = """\
 Badges: `[CUDA 12.1]` detected CUDA · `↑ v1.10.0` a newer tag · `✗ missing tag` ·
 `≠ declared X` layers disagree with the declared parent · `⚠ kind` audit/lineage findings.
 
-**Image**: `1`-`4` tabs (tags, packages, layers & history, CUDA) · click a header to sort ·
+**Image**: `1`-`4` tabs (tags, packages, layers & history, CUDA) · `s` or a header click sorts ·
 `enter` open that tag · `t` use the highlighted tag in the catalog · `d` diff with it ·
 `ctrl+x` cancel a package scan
 

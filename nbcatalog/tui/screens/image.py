@@ -50,6 +50,7 @@ class ImageScreen(AppScreenMixin, Screen[None]):
         Binding("4", "tab('cuda')", "CUDA"),
         Binding("t", "use_tag", "Use tag"),
         Binding("d", "diff_tag", "Diff tag"),
+        Binding("s", "sort_tags", "Sort"),
         Binding("ctrl+x", "cancel", "Cancel", show=False),
     ]
 
@@ -193,10 +194,19 @@ class ImageScreen(AppScreenMixin, Screen[None]):
 
     @on(DataTable.HeaderSelected, "#tags-table")
     def sort_tags_by(self, event: DataTable.HeaderSelected) -> None:
-        column = str(event.column_key.value)
+        self.sort_by(str(event.column_key.value))
+
+    def sort_by(self, column: str) -> None:
+        """Sort on ``column``: the same column again reverses; another starts descending (tag: ascending)."""
         self.sort_reverse = not self.sort_reverse if column == self.sort_column else column != "tag"
         self.sort_column = column
         self.fill_tags()
+
+    def action_sort_tags(self) -> None:
+        """The keyboard's header click: each press sorts the tags table on its next column."""
+        self.action_tab("tags")
+        self.sort_by(TAG_COLUMNS[(TAG_COLUMNS.index(self.sort_column) + 1) % len(TAG_COLUMNS)])
+        self.notify(f"tags sorted by {self.sort_column}", timeout=2)
 
     def _highlighted_tag(self) -> str | None:
         table = self.query_one("#tags-table", DataTable)
