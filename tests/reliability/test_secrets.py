@@ -7,6 +7,7 @@ import ast
 import base64
 import json
 import os
+import re
 import stat
 import traceback
 from collections.abc import Iterator
@@ -76,6 +77,13 @@ def _run_all(capsys: pytest.CaptureFixture[str], commands: list[list[str]]) -> l
     return outputs
 
 
+def _http_logged(outputs: list[str], host: str) -> bool:
+    """The searched output holds the --debug HTTP log of authenticated requests (a leak test on a
+    silent log would prove nothing)."""
+    pattern = re.compile(rf"GET https?://{re.escape(host)}/v2/\S+ -> 200")
+    return sum(len(pattern.findall(output)) for output in outputs) >= len(outputs)
+
+
 def _failing_debug_run(capsys: pytest.CaptureFixture[str], *args: str) -> str:
     """With --debug an error is a traceback: render it (chained causes too) the way Python would."""
     try:
@@ -116,6 +124,7 @@ def test_token_registry_password_and_tokens_never_leak(
     assert server.token_server is not None
     asked_before = len(server.token_server.requests)
     outputs = _run_all(capsys, _commands(server.image_ref, f"{server.host}/{server.repository}", catalog, []))
+    assert _http_logged(outputs, server.host), "no --debug HTTP log to search"
     assert issued_tokens, "the token flow was not exercised"
     # tokens are asked for reading only, whatever the account may do (nbadmin may push and delete)
     scopes = [scope for request in server.token_server.requests[asked_before:] for scope in request["scope"]]
@@ -140,6 +149,7 @@ def test_basic_auth_over_tls_never_leaks(
     ref = f"{server.host}/{server.repository}:{server.tag}"
     extra = ["--ca-cert", str(server.files.ca_cert)]
     outputs = _run_all(capsys, _commands(ref, f"{server.host}/{server.repository}", catalog, extra))
+    assert _http_logged(outputs, server.host), "no --debug HTTP log to search"
     _write_auths(secret_home, server.host, server.username, "wrong-" + server.password)
     outputs.append(_failing_debug_run(capsys, "inspect", ref, "--no-cache", *extra))
     assert "AuthError" in outputs[-1]
