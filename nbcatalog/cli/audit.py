@@ -31,7 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cluster", action="store_true", help="also audit the live cluster's profiles and notebooks")
     parser.add_argument("--fail-on", choices=("info", "warning", "error", "none"), default="warning")
     parser.add_argument("--json", action="store_true", help="same as --format json")
-    parser.add_argument("--format", choices=FORMATS, default="table", dest="output_format")
+    parser.add_argument("--format", choices=FORMATS, dest="output_format", help="output format (default table)")
     parser.add_argument("--fix", action="store_true", help="rewrite stale tags in the audited files")
     parser.add_argument("--dry-run", action="store_true", help="with --fix: print the diff, change nothing")
     parser.add_argument("--allow-prerelease", action="store_true", help="rc/alpha/beta tags count as newer")
@@ -73,7 +73,9 @@ def run(args: argparse.Namespace) -> int:
     for option, value in cluster_only.items():
         if value is not None and not args.cluster:
             raise BadInputError(f"{option} goes with --cluster", where=option)
-    output = "json" if args.json else args.output_format
+    if args.json and args.output_format not in (None, "json"):
+        raise BadInputError(f"--json and --format {args.output_format} ask for two outputs", where="--json")
+    output = "json" if args.json else args.output_format or "table"
     paths, catalog_path = _inputs(args)
     records = read_profile_paths(paths)
     catalog = read_profile_file(catalog_path) if catalog_path else []

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from nbcatalog.errors import EXIT_FAILED, EXIT_OK
+from nbcatalog.errors import EXIT_FAILED, EXIT_OK, BadInputError
 from nbcatalog.lineage import LineageEntry, tree_roots
 
 if TYPE_CHECKING:
@@ -24,7 +24,7 @@ FORMATS = ("tree", "json", "dot", "mermaid")
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="same as --format json")
-    parser.add_argument("--format", choices=FORMATS, default="tree", help="output format (default tree)")
+    parser.add_argument("--format", choices=FORMATS, help="output format (default tree)")
     parser.add_argument(
         "--all-platforms",
         action="store_true",
@@ -176,7 +176,9 @@ def run(args: argparse.Namespace) -> int:
     from nbcatalog.cli.common import run_with_session
     from nbcatalog.cli.output import print_json, use_colour
 
-    fmt = "json" if args.json else args.format
+    if args.json and args.format not in (None, "json"):
+        raise BadInputError(f"--json and --format {args.format} ask for two outputs", where="--json")
+    fmt = "json" if args.json else args.format or "tree"
 
     async def work(session: Session) -> list[LineageRun]:
         return await _lineage(session, args)

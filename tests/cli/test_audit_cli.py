@@ -281,6 +281,8 @@ def test_bad_input_is_one_line_exit_2(capsys: pytest.CaptureFixture[str], tmp_pa
         without_cluster = run_cli(capsys, "audit", str(other), option, "x")
         assert without_cluster.code == 2, option
         assert without_cluster.err == f"nbcatalog: error: {option}: {option} goes with --cluster\n"
+    two_outputs = run_cli(capsys, "audit", str(other), "--json", "--format", "github")
+    assert two_outputs.code == 2 and two_outputs.out == "" and "--json and --format github" in two_outputs.err
 
 
 def test_default_paths_are_catalog_and_profiles(

@@ -50,6 +50,11 @@ def test_format_json_equals_json_flag(capsys: pytest.CaptureFixture[str], catalo
     flag = run_cli(capsys, "lineage", "--json", "--catalog", catalog)
     option = run_cli(capsys, "lineage", "--format", "json", "--catalog", catalog)
     assert flag.json()["images"] == option.json()["images"]
+    both = run_cli(capsys, "lineage", "--json", "--format", "json", "--catalog", catalog)
+    assert both.json()["images"] == flag.json()["images"]
+    conflict = run_cli(capsys, "lineage", "--json", "--format", "dot", "--catalog", catalog)
+    assert conflict.code == 2 and conflict.out == ""
+    assert conflict.err == "nbcatalog: error: --json: --json and --format dot ask for two outputs\n"
 
 
 def test_tree(capsys: pytest.CaptureFixture[str], images: LineageImages, catalog: str) -> None:
