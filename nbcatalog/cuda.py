@@ -36,6 +36,7 @@ _DRIVER_MIN_RE = re.compile(r"driver\s*>=\s*(\d+(?:\.\d+)*)")
 _TAG_PREFIX_RE = re.compile(r"^cuda(\d+(?:\.\d+)?)?-")
 _DEB_RUNTIME_RE = re.compile(r"^cuda-(?:cudart|libraries|runtime|toolkit|nvcc|compat)-(\d+)-(\d+)$")
 _DEB_CUDA_RE = re.compile(r"^(?:cuda-[a-z0-9-]+|libcudnn\d*(?:-[a-z0-9-]+)?|libnccl\d*)$")
+_DEB_BUILT_FOR_RE = re.compile(r"\+cuda(\d+\.\d+)")
 _WHEEL_RE = re.compile(r"^nvidia-[a-z0-9-]+-cu(\d+)$")
 _LOCAL_CU_RE = re.compile(r"\+cu(?:da)?(\d+)")
 _LOCAL_CPU_RE = re.compile(r"\+cpu\b")
@@ -144,8 +145,9 @@ def _package_evidence(packages: Iterable[PackageLike]) -> list[CudaEvidence]:
         if eco == "apt":
             if runtime := _DEB_RUNTIME_RE.match(name):
                 found.append(CudaEvidence("package", key, version, "strong", ".".join(runtime.groups())))
-            elif _DEB_CUDA_RE.match(name):
-                found.append(CudaEvidence("package", key, version, "strong"))
+            elif _DEB_CUDA_RE.match(name):  # NVIDIA's cuDNN/NCCL debs say their CUDA: 8.9.7.29-1+cuda12.2
+                built_for = _DEB_BUILT_FOR_RE.search(version)
+                found.append(CudaEvidence("package", key, version, "strong", built_for.group(1) if built_for else None))
         elif eco == "pip" and (wheel := _WHEEL_RE.match(name.replace("_", "-"))):
             cuda = _norm_version(version) if name.startswith("nvidia-cuda-runtime") else None
             found.append(CudaEvidence("package", key, version, "strong", cuda or wheel.group(1)))

@@ -82,7 +82,9 @@ def test_label_evidence() -> None:
     ("package", "version"),
     [
         (Pkg("apt", "cuda-cudart-12-1", "12.1.105-1"), "12.1"),
-        (Pkg("apt", "libcudnn8", "8.9.0.131-1+cuda12.1"), None),
+        (Pkg("apt", "libcudnn8", "8.9.0.131-1+cuda12.1"), "12.1"),
+        (Pkg("apt", "libnccl2", "2.18.3-1+cuda12.2"), "12.2"),
+        (Pkg("apt", "cuda-nvtx-12-2", "12.2.140-1"), None),
         (Pkg("pip", "nvidia-cuda-runtime-cu12", "12.1.105"), "12.1.105"),
         (Pkg("pip", "nvidia-cublas-cu11", "11.11.3.6"), "11"),
         (Pkg("pip", "torch", "2.1.0+cu121"), "12.1"),
