@@ -51,7 +51,7 @@ def screen_commands(screen: Screen[Any]) -> Iterable[SystemCommand]:
 
     where = type(screen).__name__.removesuffix("Screen")
     for binding in type(screen).BINDINGS:
-        if isinstance(binding, Binding) and binding.description and binding.action not in ("back", "cancel"):
+        if isinstance(binding, Binding) and binding.description and binding.action != "back":
             title = f"{where}: {binding.description}"
             yield SystemCommand(title, f"key {binding.key}", _action(screen, binding.action))
 

@@ -316,6 +316,11 @@ async def test_palette_offers_the_current_screens_keys(catalog_path: Path) -> No
         await pilot.pause()
         titles = {command.title for command in app.get_system_commands(app.screen)}
         assert {"Profiles: Write profiles/", "Profiles: Re-audit", "Change tag"} <= titles
+        for opened, wanted in ((app.open_image, "Image: Cancel the scan"), (app.open_diff, "Diff: Cancel the scan")):
+            await app.pop_screen()
+            opened("jupyter")
+            await pilot.pause()
+            assert wanted in {command.title for command in app.get_system_commands(app.screen)}
 
 
 async def test_saving_over_a_file_changed_on_disk_is_refused(catalog_path: Path) -> None:

@@ -39,7 +39,7 @@ class DiffScreen(AppScreenMixin, Screen[None]):
     BINDINGS = [
         Binding("escape", "back", "Back"),
         Binding("ctrl+r", "run", "Compare"),
-        Binding("ctrl+x", "cancel", "Cancel", show=False),
+        Binding("ctrl+x", "cancel", "Cancel the scan", show=False),
     ]
 
     def __init__(self, a: str = "", b: str = "") -> None:

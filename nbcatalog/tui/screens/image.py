@@ -51,7 +51,7 @@ class ImageScreen(AppScreenMixin, Screen[None]):
         Binding("t", "use_tag", "Use tag"),
         Binding("d", "diff_tag", "Diff tag"),
         Binding("s", "sort_tags", "Sort"),
-        Binding("ctrl+x", "cancel", "Cancel", show=False),
+        Binding("ctrl+x", "cancel", "Cancel the scan", show=False),
     ]
 
     def __init__(self, *, name: str | None = None, reference: str | None = None) -> None:
