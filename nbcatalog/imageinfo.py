@@ -54,11 +54,13 @@ async def inspect_image(session: Session, ref: AnyRef, *, deep: bool = False) ->
     passwd_text: str | None = None
     packages = None
     if deep:
-        from nbcatalog.packages.image import image_files, image_packages
+        from nbcatalog.packages.image import image_packages
 
-        files = await image_files(session, image.pinned, [PASSWD])
-        passwd_text = files[PASSWD].decode("utf-8", "replace") if PASSWD in files else ""
-        packages = (await image_packages(session, image.pinned)).packages
+        # One read of each layer (and one cache entry) gives both: /etc/passwd is kept beside the packages.
+        read = await image_packages(session, image.pinned)
+        passwd = read.files.get(PASSWD)
+        passwd_text = passwd.decode("utf-8", "replace") if passwd is not None else ""
+        packages = read.packages
     cuda = detect_cuda_in_config(image.config, tag=ref.tag, packages=packages)
     doc["cuda"] = cuda_to_json(cuda)
     doc["kubeflow"] = kubeflow_to_json(check_kubeflow(image.config, passwd_text))

@@ -13,7 +13,17 @@ from nbcatalog.packages import conda, dpkg, jupyterlab, pip, rlib
 from nbcatalog.packages.model import ParsedFile
 
 #: Bump when any parser's output changes: cached layer results of older parsers are then ignored.
-PARSER_VERSION = 2
+#: 3: plain files (PLAIN_FILES) are kept beside the package databases.
+PARSER_VERSION = 3
+
+MAX_PLAIN_FILE = 1024 * 1024
+#: Files kept verbatim in the same read as the package databases (``ParsedFile.content``), so a cold
+#: ``inspect --deep``, which needs the users for its Kubeflow checks, reads each layer once, and
+#: ``packages`` after it reads none. Path -> size cap.
+PLAIN_FILES: dict[str, int] = {"etc/passwd": MAX_PLAIN_FILE}
+_PLAIN_ANCESTORS = frozenset(
+    "/".join(path.split("/")[:depth]) for path in PLAIN_FILES for depth in range(1, path.count("/") + 1)
+)
 
 MAX_STATUS_BYTES = 64 * 1024 * 1024
 MAX_RECORD_BYTES = 16 * 1024 * 1024
@@ -91,7 +101,7 @@ def _classify(path: str) -> str | None:
 
 #: Every package file has one of these last components or is under ``status.d``: one set lookup and
 #: one suffix test turn away most of a layer's members before ``classify`` looks at their parents.
-_BASENAMES = frozenset({"status", "METADATA", "PKG-INFO", "DESCRIPTION"})
+_BASENAMES = frozenset({"status", "METADATA", "PKG-INFO", "DESCRIPTION"} | {p.rsplit("/", 1)[-1] for p in PLAIN_FILES})
 _BASE_SUFFIXES = (".json", ".egg-info")
 _STATUS_D_PREFIX = dpkg.STATUS_DIR + "/"
 
@@ -103,18 +113,20 @@ def size_cap(path: str) -> int:
         return 0
     ecosystem = classify(path)
     if ecosystem is None:
-        return 0
+        return PLAIN_FILES.get(path, 0)
     return MAX_STATUS_BYTES if ecosystem == "apt" else MAX_RECORD_BYTES
 
 
 def keep_symlink(path: str) -> bool:
     """A symlink worth recording: it may stand where a package file or its directory was."""
     base = path[path.rfind("/") + 1 :]
-    return base in _INTERESTING_DIRS or base.endswith((".dist-info", ".egg-info")) or classify(path) is not None
+    if base in _INTERESTING_DIRS or base.endswith((".dist-info", ".egg-info")) or path in _PLAIN_ANCESTORS:
+        return True
+    return path in PLAIN_FILES or classify(path) is not None
 
 
 def parse_file(path: str, data: bytes) -> tuple[str | None, ParsedFile]:
     ecosystem = classify(path)
     if ecosystem is None:
-        return None, ParsedFile()
+        return None, ParsedFile(content=data if path in PLAIN_FILES else None)
     return ecosystem, PARSERS[ecosystem](path, data)

@@ -43,7 +43,7 @@ ProgressFn = Callable[[str, int, int], None]
 FEED_BATCH = 1024 * 1024
 #: Layers decompressed at once; more would only add memory on a 2-core machine.
 LAYER_WORKERS = 2
-MAX_PLAIN_FILE = 1024 * 1024
+MAX_PLAIN_FILE = package_files.MAX_PLAIN_FILE
 PACKAGES_PARSER = f"packages/{package_files.PARSER_VERSION}"
 
 
@@ -60,6 +60,8 @@ class ImagePackages:
     warnings: list[str] = field(default_factory=list)
     layers_read: int = 0
     layers_cached: int = 0
+    #: Final contents of the plain files read in the same pass (``files.PLAIN_FILES``), by absolute path.
+    files: dict[str, bytes] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -192,6 +194,8 @@ async def image_packages(
     rows: list[tuple[Package, str]] = []
     for path in sorted(merged):
         index, parsed = merged[path]
+        if parsed.content is not None:
+            out.files["/" + path] = parsed.content
         layer = digests[index]
         out.warnings.extend(f"{warning} (layer {layer[7:19]})" for warning in parsed.warnings)
         rows.extend((p, layer) for p in parsed.packages if p.ecosystem in wanted)
@@ -216,8 +220,14 @@ async def image_files(
     max_size: int = MAX_PLAIN_FILE,
     progress: ProgressFn | None = None,
 ) -> dict[str, bytes]:
-    """The final contents of a few files (e.g. ``/etc/passwd``) in ``ref``; absent ones are left out."""
+    """The final contents of a few files (e.g. ``/etc/passwd``) in ``ref``; absent ones are left out.
+
+    Plain files that the package read keeps anyway come from it (and its cache), so asking for them
+    and for the packages reads each layer once."""
     wanted = sorted({_normalise(p) for p in paths})
+    if wanted and all(package_files.PLAIN_FILES.get(path) == max_size for path in wanted):
+        kept = (await image_packages(session, ref, progress=progress)).files
+        return {"/" + path: kept["/" + path] for path in wanted if "/" + path in kept}
     ancestors = {"/".join(p.split("/")[:depth]) for p in wanted for depth in range(1, p.count("/") + 1)}
     parser = "files/" + hashlib.sha256(f"{max_size}\0{chr(0).join(wanted)}".encode()).hexdigest()[:16]
     wanted_set = set(wanted)

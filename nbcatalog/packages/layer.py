@@ -73,12 +73,25 @@ class LayerReader(Generic[T]):
 # -- cache encodings ------------------------------------------------------------------------------
 
 
+def _encode_parsed(parsed: ParsedFile) -> dict[str, Any]:
+    entry: dict[str, Any] = {"p": [p.to_row() for p in parsed.packages], "w": parsed.warnings}
+    if parsed.content is not None:
+        entry["c"] = parsed.content.decode("latin-1")
+    return entry
+
+
+def _decode_parsed(entry: dict[str, Any]) -> ParsedFile:
+    content = entry.get("c")
+    return ParsedFile(
+        [Package.from_row(row) for row in entry["p"]],
+        list(entry["w"]),
+        content.encode("latin-1") if isinstance(content, str) else None,
+    )
+
+
 def encode_packages(result: LayerResult[ParsedFile]) -> bytes:
     doc: dict[str, Any] = {
-        "files": {
-            path: {"p": [p.to_row() for p in parsed.packages], "w": parsed.warnings}
-            for path, parsed in result.files.items()
-        },
+        "files": {path: _encode_parsed(parsed) for path, parsed in result.files.items()},
         "removed": result.removed,
         "opaque": result.opaque_dirs,
         "warnings": result.warnings,
@@ -89,10 +102,7 @@ def encode_packages(result: LayerResult[ParsedFile]) -> bytes:
 
 def decode_packages(raw: bytes) -> LayerResult[ParsedFile]:
     doc = json.loads(raw)
-    files = {
-        path: ParsedFile([Package.from_row(row) for row in entry["p"]], list(entry["w"]))
-        for path, entry in doc["files"].items()
-    }
+    files = {path: _decode_parsed(entry) for path, entry in doc["files"].items()}
     return LayerResult(files, doc["removed"], doc["opaque"], doc["warnings"], int(doc.get("size", 0)))
 
 

@@ -39,10 +39,12 @@ class Package:
 
 @dataclass(slots=True)
 class ParsedFile:
-    """What one package-database file yielded: packages, and warnings for malformed records."""
+    """What one package-database file yielded: packages, and warnings for malformed records; a plain
+    file read in the same pass (``files.PLAIN_FILES``, e.g. ``/etc/passwd``) keeps its bytes instead."""
 
     packages: list[Package] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    content: bytes | None = None
 
     def warn(self, path: str, message: str, line: int | None = None) -> None:
         where = f"/{path}:{line}" if line else f"/{path}"

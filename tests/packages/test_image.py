@@ -225,3 +225,24 @@ async def test_a_corrupted_layer_is_an_error_and_never_cached(
             await image_packages(session, ref)
     with Cache(tmp_path) as cache:
         assert stack not in cache.get_layers([stack], PACKAGES_PARSER)
+
+
+async def test_cold_inspect_deep_reads_every_layer_once(package_images: PackageImages, tmp_path: Path) -> None:
+    """/etc/passwd comes from the package read (same pass, same cache entry): no second read per layer."""
+    from nbcatalog.imageinfo import inspect_image
+    from nbcatalog.kubeflowreq import check_kubeflow, kubeflow_to_json
+
+    ref = parse_reference(package_images.v2)
+    async with Session(SessionOptions(cache_dir=tmp_path)) as session:
+        doc = await inspect_image(session, ref, deep=True)
+        layers = len(doc["layers"])
+        assert session.request_stats.get("GET blobs", 0) == layers + 1  # each layer once, and the config
+        config = (await session.resolve(ref)).config
+    assert doc["kubeflow"] == kubeflow_to_json(check_kubeflow(config, PASSWD_V2))
+    async with Session(SessionOptions(cache_dir=tmp_path)) as session:
+        again = await inspect_image(session, ref, deep=True)
+        packages = await image_packages(session, ref)
+        assert session.request_stats.get("GET blobs", 0) == 1  # the config: passwd and packages came cached
+    assert again == doc
+    assert packages.files == {"/etc/passwd": PASSWD_V2.encode()}
+    assert "files" not in packages.to_json()  # the JSON contract of `packages` is unchanged
