@@ -20,6 +20,7 @@ from nbcatalog.lineage import (
     catalog_lineage,
     common_prefix,
     declared_root,
+    find_base,
     is_ancestor,
     judge,
     own_ancestors,
@@ -29,6 +30,7 @@ from nbcatalog.lineage import (
     with_ancestors,
 )
 from nbcatalog.oci import Platform
+from nbcatalog.refs import parse_reference
 from nbcatalog.session import Session, SessionOptions
 from tests.support.images import base_image
 from tests.support.registry import Pusher, RegistryServer
@@ -298,6 +300,27 @@ def by_name(run: LineageRun) -> dict[str, dict[str, Any]]:
 
 def kinds(doc: dict[str, Any]) -> list[str]:
     return [issue["kind"] for issue in doc["issues"]]
+
+
+@pytest.mark.parametrize(
+    ("image", "parent", "platform", "expected"),
+    [
+        ("codeserver:v1.9.1", "base", "linux/amd64", "base:v1.9.0"),  # an older tag than the newest
+        ("jupyter:v1.9.1", "base", "linux/amd64", "base:v1.9.1"),  # the version tag, not `latest`
+        ("jupyter:v1.9.1", "base", "linux/arm64", "base:v1.9.1"),  # multi-arch: per platform
+        ("pytorch-cuda-full:v1.9.1", "jupyter", "linux/amd64", "jupyter:v1.9.1"),  # a grandparent repository
+        ("tools:v1", "base", "linux/amd64", None),  # shares the OS layers, built on no base tag
+        ("base:v1.9.1", "base", "linux/amd64", None),  # an image is not its own base
+    ],
+)
+async def test_find_base_of_any_image(
+    lineage_images: LineageImages, image: str, parent: str, platform: str, expected: str | None
+) -> None:
+    options = SessionOptions(platform=Platform.parse(platform), cache_dir=None)
+    prefix = f"{lineage_images.host}/{lineage_images.prefix}/"
+    async with Session(options) as session:
+        found = await find_base(session, parse_reference(prefix + image), parse_reference(prefix + parent))
+    assert (found.reference if found else None) == (prefix + expected if expected else None)
 
 
 async def test_registry_lineage_tree(lineage_images: LineageImages) -> None:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from nbcatalog.session import Session
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -17,6 +20,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--deep",
         action="store_true",
         help="also read the layers: /etc/passwd for the Kubeflow user checks, packages for CUDA evidence",
+    )
+    parser.add_argument(
+        "--parent",
+        metavar="REPO",
+        help="find which tag of this repository (or catalog entry) the image was built on: base_reference",
     )
 
 
@@ -44,6 +52,8 @@ def _print_human(doc: dict[str, Any]) -> None:
         facts.append(("CUDA", "no"))
     kubeflow = doc["kubeflow"]
     facts.append(("Kubeflow", "ready" if kubeflow["ready"] else "not ready"))
+    if "base_reference" in doc:
+        facts.append(("Built on", doc["base_reference"] or f"no tag of {doc['parent']}"))
     width = max(len(k) for k, _ in facts)
     for key, value in facts:
         print(f"{style(key.ljust(width), 'bold')}  {value}")
@@ -83,7 +93,20 @@ def run(args: argparse.Namespace) -> int:
     from nbcatalog.imageinfo import inspect_image
 
     ref = resolve_argument(args.reference, args.catalog)
-    doc = run_with_session(args, lambda session: inspect_image(session, ref, deep=args.deep))
+    parent = resolve_argument(args.parent, args.catalog).repo_only() if args.parent else None
+
+    async def work(session: Session) -> dict[str, Any]:
+        doc = await inspect_image(session, ref, deep=args.deep)
+        if parent is not None:
+            from nbcatalog.lineage import find_base
+
+            base = await find_base(session, ref, parent)
+            doc["parent"] = str(parent)
+            doc["base_reference"] = base.reference if base else None
+            doc["base_digest"] = base.chain.digest if base else None
+        return doc
+
+    doc = run_with_session(args, work)
     if args.json:
         print_json(doc)
     else:

@@ -24,7 +24,7 @@ from nbcatalog.lineage.core import (
     with_ancestors,
     with_parent_cuda,
 )
-from nbcatalog.lineage.scan import ChainSource, ChainStore, LineageRun, RepoScan, catalog_lineage
+from nbcatalog.lineage.scan import ChainSource, ChainStore, LineageRun, RepoScan, catalog_lineage, find_base
 
 __all__ = [
     "BaseMatch",
@@ -40,6 +40,7 @@ __all__ = [
     "choose_parent_entry",
     "common_prefix",
     "declared_root",
+    "find_base",
     "is_ancestor",
     "is_moving",
     "judge",

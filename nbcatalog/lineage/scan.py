@@ -116,10 +116,13 @@ class ChainSource:
 class RepoScan:
     """One repository's tags, tried lazily in :func:`scan_order`, shared by every child that asks."""
 
-    def __init__(self, source: ChainSource, repo: AnyRef) -> None:
+    def __init__(self, source: ChainSource, repo: AnyRef, tags: Sequence[str] | None = None) -> None:
         self.source = source
         self.repo = repo.repo_only()
         self._tags: asyncio.Future[list[str]] | None = None
+        if tags is not None:  # listed by the caller already
+            self._tags = asyncio.get_running_loop().create_future()
+            self._tags.set_result(list(tags))
 
     async def tags(self) -> list[str]:
         """The tags in scan order; none when the repository cannot be listed (it is then reported
@@ -247,6 +250,24 @@ async def catalog_lineage(
     try:
         source = ChainSource(session, wanted, store if store is not None else ChainStore(cache))
         return await _catalog_lineage(session, source, catalog_images, exhaustive)
+    finally:
+        if cache is not None:
+            cache.close()
+
+
+async def find_base(
+    session: Session, ref: AnyRef, parent: AnyRef, *, platform: Platform | None = None
+) -> BaseMatch | None:
+    """Which tag of ``parent``'s repository any image ``ref`` was built on (its ``base_reference``):
+    the first tag, newest version first, whose layer chain is a strict prefix of ``ref``'s; None when
+    no tag is. Chains are cached by digest like the catalog's lineage."""
+    wanted = platform or session.options.platform
+    resolved = await session.resolve(ref, wanted)
+    child = Chain(resolved.manifest_digest, resolved.config.diff_ids, resolved.platform)
+    tags = await session.list_tags(parent.repo_only())  # a missing repository is an error, not "no base"
+    cache = _cache_for(session)
+    try:
+        return await RepoScan(ChainSource(session, wanted, ChainStore(cache)), parent, tags).find(child)
     finally:
         if cache is not None:
             cache.close()

@@ -170,3 +170,21 @@ def test_skopeo_backend_agrees(capsys: pytest.CaptureFixture[str], catalog: str)
     skopeo = run_cli(capsys, "lineage", "--json", "--catalog", catalog, "--no-cache", "--backend", "skopeo")
     assert skopeo.code == ours.code == 0, skopeo.err
     assert skopeo.json()["images"] == ours.json()["images"]
+
+
+def test_inspect_parent_names_the_exact_base_of_any_image(
+    capsys: pytest.CaptureFixture[str], images: LineageImages, catalog: str
+) -> None:
+    """Not only catalog images: any reference, with the parent given by catalog name or repository."""
+    codeserver = images.repo("codeserver") + ":v1.9.1"
+    by_name = run_cli(capsys, "inspect", codeserver, "--parent", "base", "--catalog", catalog, "--json")
+    assert by_name.code == 0, by_name.err
+    doc = by_name.json()
+    assert (doc["parent"], doc["base_reference"]) == (images.repo("base"), images.repo("base") + ":v1.9.0")
+    assert doc["base_digest"].startswith("sha256:")
+    by_repo = run_cli(capsys, "inspect", codeserver, "--parent", images.repo("base"), "--json")
+    assert by_repo.json()["base_reference"] == doc["base_reference"]
+    human = run_cli(capsys, "inspect", images.repo("tools") + ":v1", "--parent", images.repo("base"))
+    assert re.search(r"Built on\s+no tag of " + re.escape(images.repo("base")), human.out)
+    missing = run_cli(capsys, "inspect", codeserver, "--parent", images.repo("no-such-repo"))
+    assert missing.code == 1 and missing.out == "" and len(missing.err.strip().splitlines()) == 1
