@@ -14,7 +14,7 @@ from nbcatalog.tui.screens.diff import DiffScreen
 from nbcatalog.tui.screens.help import HelpScreen
 from nbcatalog.tui.screens.image import ImageScreen
 from nbcatalog.tui.widgets.lineage_tree import LineageTree
-from tests.support.images import StandardImages
+from tests.support.images import ManyTags, StandardImages
 from tests.support.proxy import PaginatingProxy
 from tests.support.registry import Pusher, RegistryServer
 from tests.tui.helpers import make_app, notices, read, settle, static_text, table_rows, tree_labels
@@ -191,3 +191,15 @@ async def test_packages_and_a_diff_read_from_the_real_registry(pytorch_releases:
         app.screen.query_one("#diff-kind", Select).value = "added"
         await pilot.pause()
         assert {row[0] for row in table_rows(app, "#diff-table")} == {"+"}
+
+
+async def test_a_repository_of_1100_tags_shows_the_newest_and_says_so(many_tags: ManyTags, tmp_path: Path) -> None:
+    path = tmp_path / "catalog.yaml"
+    path.write_text(f"images:\n  - name: many\n    image: {many_tags.host}/{many_tags.repository}\n    tag: v0.0.1\n")
+    app = make_app(path)
+    async with app.run_test(size=SIZE) as pilot:
+        app.open_image("many")
+        await settle(pilot)
+        tags = [row[0].split()[0] for row in table_rows(app, "#tags-table")]
+        assert tags[:2] == ["v10.9.9", "v10.9.8"] and tags[-1] == "v0.0.1" and len(tags) == 61  # + the current
+        assert any("60 newest of 1100 tags" in n for n in notices(app)), notices(app)

@@ -144,6 +144,9 @@ class ImageScreen(AppScreenMixin, Screen[None]):
         self.details = await session.tag_details(repo, wanted)
         self.query_one("#tags-loading").display = False
         self.fill_tags()
+        if len(tags) > MAX_TAG_DETAILS:  # say so, or the table reads as the whole repository
+            self.notify(f"the {MAX_TAG_DETAILS} newest of {len(tags)} tags are shown; t (Tag) on the catalog "
+                        "lists every tag", title=str(repo), timeout=8)  # fmt: skip
         failed = [d for d in self.details if d.error]
         if failed:
             self.notify(f"{len(failed)} tag(s) could not be read, e.g. {failed[0].tag}: {failed[0].error}",
