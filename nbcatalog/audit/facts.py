@@ -32,23 +32,33 @@ class ImageFacts:
     created: datetime.datetime | None = None  # the config's, for "days behind"
 
 
+#: Tags listed in this run by repository name (None: no such repository), for sources that need them.
+ListedTags = Mapping[str, Sequence[str] | None]
+
+
 class FactSource(Protocol):
     """Supplies :class:`ImageFacts` (lineage, CUDA, Kubeflow readiness) for ``repo:tag`` keys."""
 
-    async def facts(self, session: Session, refs: Sequence[AnyRef]) -> Mapping[str, ImageFacts]: ...
+    async def facts(
+        self, session: Session, refs: Sequence[AnyRef], listed: ListedTags | None = None
+    ) -> Mapping[str, ImageFacts]: ...
 
 
 class NoFacts:
     """``--tags-only``: no image configs read, so no GPU, Kubeflow or lineage findings."""
 
-    async def facts(self, session: Session, refs: Sequence[AnyRef]) -> Mapping[str, ImageFacts]:
+    async def facts(
+        self, session: Session, refs: Sequence[AnyRef], listed: ListedTags | None = None
+    ) -> Mapping[str, ImageFacts]:
         return {}
 
 
 class ConfigFacts:
     """Default facts from each image's config: CUDA (nbcatalog.cuda) and Kubeflow's requirements."""
 
-    async def facts(self, session: Session, refs: Sequence[AnyRef]) -> Mapping[str, ImageFacts]:
+    async def facts(
+        self, session: Session, refs: Sequence[AnyRef], listed: ListedTags | None = None
+    ) -> Mapping[str, ImageFacts]:
         from nbcatalog.cuda import detect_cuda_in_config
         from nbcatalog.kubeflowreq import check_kubeflow
 
@@ -74,14 +84,16 @@ class LineageFacts:
     def __init__(self, catalog_path: str | Path) -> None:
         self.catalog_path = catalog_path
 
-    async def facts(self, session: Session, refs: Sequence[AnyRef]) -> Mapping[str, ImageFacts]:
+    async def facts(
+        self, session: Session, refs: Sequence[AnyRef], listed: ListedTags | None = None
+    ) -> Mapping[str, ImageFacts]:
         from dataclasses import replace
 
         from nbcatalog.catalog import load_catalog
         from nbcatalog.lineage import catalog_lineage
 
         found = dict(await ConfigFacts().facts(session, refs))
-        run = await catalog_lineage(session, load_catalog(self.catalog_path).images)
+        run = await catalog_lineage(session, load_catalog(self.catalog_path).images, listed=listed)
         by_name = {entry.name: entry for entry in run.entries}
         for entry in run.entries:
             parent = by_name.get(entry.inferred_parent or "")

@@ -62,7 +62,7 @@ async def collect(
     digests = dict(await _digests(session, [ref for ref in present if image_key(ref) in pinned]))
     created = await _build_dates(session, [ref for ref in present if classify(ref.tag or "").kind == "build"], tags)
     source = fact_source or ConfigFacts()
-    facts = await source.facts(session, present)
+    facts = await source.facts(session, present, tags)  # lineage scans reuse the tags listed here
     if not isinstance(source, NoFacts):  # reading configs anyway: date semver releases too, for "days behind"
         semver = [ref for ref in present if classify(ref.tag or "").kind == "semver"]
         for ref in semver:

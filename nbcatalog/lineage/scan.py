@@ -238,18 +238,20 @@ async def catalog_lineage(
     platform: Platform | None = None,
     store: ChainStore | None = None,
     exhaustive: bool = False,
+    listed: Mapping[str, Sequence[str] | None] | None = None,
 ) -> LineageRun:
     """Lineage of the catalog's images on one platform (default: the session's).
 
     First every entry's own chain (concurrently), then per entry only the repositories that may hold
     a closer ancestor, each tried newest version tag first and stopped at the first match.
     ``exhaustive`` tries every catalog repository for every entry (the naive, complete answer).
+    ``listed``: tags already listed in this run by repository name (the audit's), not asked again.
     """
     wanted = platform or session.options.platform
     cache = None if store is not None else _cache_for(session)
     try:
         source = ChainSource(session, wanted, store if store is not None else ChainStore(cache))
-        return await _catalog_lineage(session, source, catalog_images, exhaustive)
+        return await _catalog_lineage(session, source, catalog_images, exhaustive, listed or {})
     finally:
         if cache is not None:
             cache.close()
@@ -280,13 +282,20 @@ def _cache_for(session: Session) -> Cache | None:
 
 
 async def _catalog_lineage(
-    session: Session, source: ChainSource, catalog_images: Sequence[CatalogImage], exhaustive: bool
+    session: Session,
+    source: ChainSource,
+    catalog_images: Sequence[CatalogImage],
+    exhaustive: bool,
+    listed: Mapping[str, Sequence[str] | None],
 ) -> LineageRun:
     own = await asyncio.gather(*(_own_image(source, image) for image in catalog_images))
     images = [lineage_image for lineage_image, _ in own]
     scans: dict[str, RepoScan] = {}
     for catalog_image, lineage_image in zip(catalog_images, images, strict=True):
-        scans.setdefault(lineage_image.repository, RepoScan(source, catalog_image.ref))
+        if lineage_image.repository not in scans:
+            name = catalog_image.ref.name
+            known = (listed[name] or ()) if name in listed else None
+            scans[lineage_image.repository] = RepoScan(source, catalog_image.ref, known)
     entries = list(await asyncio.gather(*(_search(image, images, scans, exhaustive) for image in images)))
     entries = with_ancestors(with_parent_cuda(entries))
     platforms = {image.name: offered for image, (_, offered) in zip(images, own, strict=True)}

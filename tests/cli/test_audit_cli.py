@@ -333,6 +333,27 @@ def test_lineage_adds_stale_base_for_catalog_images(
     assert run_cli(capsys, "audit", str(catalog), "--lineage", "--catalog", str(tmp_path / "none.yaml")).code == 2
 
 
+async def test_stale_base_reuses_the_tags_the_audit_listed(
+    registry: RegistryServer, pusher: Pusher, tmp_path: Path
+) -> None:
+    """Issue 6: each repository's tags are listed once per run, the lineage scan included."""
+    from nbcatalog.audit import LineageFacts
+    from tests.test_lineage import push_lineage_images
+
+    images = push_lineage_images(pusher, registry.host, prefix="audit-once", filler=2)
+    catalog = tmp_path / "catalog.yaml"
+    catalog.write_text(images.catalog_yaml())
+    records = read_profile_file(catalog)
+    repositories = {record.image.rsplit(":", 1)[0] for record in records}
+    async with Session(SessionOptions(cache_dir=None)) as session:
+        view = await collect(session, records, fact_source=LineageFacts(catalog))
+        assert session.request_stats.get("GET tags", 0) == len(repositories)
+    assert {key for key, facts in view.facts.items() if facts.stale_base} == {
+        images.repo("scipy") + ":v1.9.0",
+        images.repo("codeserver") + ":v1.9.1",
+    }
+
+
 def test_update_options_reach_the_rules(capsys: pytest.CaptureFixture[str], profiles: dict[str, Path]) -> None:
     args = ["audit", str(profiles["py"]), "--json", "--catalog", str(profiles["catalog"]), "--no-cache"]
     stale = [f for f in run_cli(capsys, *args).json()["findings"] if f["kind"] == "stale-tag"]
