@@ -233,6 +233,59 @@ def test_save_refuses_when_the_file_changed_underneath(tmp_path: Path) -> None:
     assert load_catalog(path).get("base").tag == "v1.11.0"
 
 
+SECTIONED = """\
+images:
+  - name: a
+    image: x/a
+    tag: v1  # pinned until the fix
+    digest: sha256:%s
+  # --- CUDA images ---
+  - name: b
+    image: x/b
+    tag: v2
+    parent: a  # built FROM a
+  # --- R ---
+  - name: c
+    image: x/c
+    tag: v3
+# end of the catalog
+""" % ("a" * 64)
+
+
+def test_edits_at_the_end_of_an_entry_keep_the_comments_below_it(tmp_path: Path) -> None:
+    """ruamel keeps the comment lines after an entry on its last key: adding or removing that key
+    must neither swallow them nor move a new key below a heading of the next entry."""
+    path = write(tmp_path, SECTIONED)
+    document = CatalogDocument.load(path)
+    document.set_tag("a", "v2")  # drops the digest, the last key
+    document.set_parent("b", None)  # drops the last key
+    document.set_default("c")  # adds a key after the last one
+    document.set_gpu("a", True)  # adds a key where the digest was
+    document.save()
+    assert path.read_text(encoding="utf-8") == (
+        "images:\n"
+        "  - name: a\n    image: x/a\n    tag: v2  # pinned until the fix\n    gpu: true\n"
+        "  # --- CUDA images ---\n"
+        "  - name: b\n    image: x/b\n    tag: v2\n"
+        "  # --- R ---\n"
+        "  - name: c\n    image: x/c\n    tag: v3\n    default: true\n"
+        "# end of the catalog\n"
+    )
+
+
+@pytest.mark.parametrize("removed", ["a", "b", "c"])
+def test_removing_an_entry_keeps_every_comment_line_around_it(tmp_path: Path, removed: str) -> None:
+    path = write(tmp_path, SECTIONED.replace("    parent: a  # built FROM a\n", ""))
+    document = CatalogDocument.load(path)
+    document.remove_image(removed)
+    document.save()
+    text = path.read_text(encoding="utf-8")
+    for comment in ("# pinned until the fix", "# --- CUDA images ---", "# --- R ---", "# end of the catalog"):
+        assert comment in text or (removed == "a" and comment == "# pinned until the fix"), (comment, text)
+    assert text.endswith("# end of the catalog\n")
+    assert [image.name for image in load_catalog(path).images] == [n for n in "abc" if n != removed]
+
+
 def test_the_shipped_catalog_declares_upstream_parents() -> None:
     catalog = load_catalog(REPO_ROOT / "catalog.yaml")
     parents = {image.name: image.parent for image in catalog.images}

@@ -11,6 +11,62 @@ from nbcatalog.catalog.validate import catalog_from_data
 from nbcatalog.errors import CatalogError
 
 
+def _set_key(entry: Any, key: str, value: Any) -> None:
+    """Set ``key`` in a round-trip mapping; a new key goes below the last one but above the comment
+    lines that followed it (ruamel keeps them on the last key), so a comment that heads the next
+    entry or ends the file stays where the admin put it, and an end-of-line comment stays on its line."""
+    if key in entry or not len(entry):
+        entry[key] = value
+        return
+    following = _take_following_lines(entry)
+    entry[key] = value
+    _give_following_lines(entry, following)
+
+
+def _pop_key(entry: Any, key: str) -> None:
+    """Remove ``key``; the comment lines below it (when it was the last key) stay in the file."""
+    if key not in entry:
+        return
+    last = list(entry.keys())[-1] == key and len(entry) > 1
+    following = _take_following_lines(entry) if last else ""
+    del entry[key]
+    _give_following_lines(entry, following)
+
+
+def _take_following_lines(entry: Any) -> str:
+    """Detach the whole comment lines after the last key's line (its end-of-line comment stays)."""
+    if not len(entry):
+        return ""
+    tokens = entry.ca.items.get(list(entry.keys())[-1])
+    token = tokens[2] if tokens and len(tokens) > 2 else None
+    text = getattr(token, "value", None)
+    if token is None or not isinstance(text, str) or "\n" not in text[:-1]:
+        return ""
+    end_of_line = text.index("\n") + 1
+    token.value = text[:end_of_line]
+    return text[end_of_line:]
+
+
+def _give_following_lines(entry: Any, following: str) -> None:
+    """Attach comment lines after the last key of ``entry`` (after its own end-of-line comment)."""
+    if not following or not len(entry):
+        return
+    from ruamel.yaml.error import CommentMark
+    from ruamel.yaml.tokens import CommentToken
+
+    tokens = entry.ca.items.setdefault(list(entry.keys())[-1], [None, None, None, None])
+    while len(tokens) < 4:
+        tokens.append(None)
+    if tokens[2] is not None and isinstance(tokens[2].value, str):
+        tokens[2].value += following
+    else:
+        tokens[2] = CommentToken("\n" + following, CommentMark(0), None)
+
+
+class ChangedOnDiskError(CatalogError):
+    """Someone else wrote catalog.yaml since it was loaded: saving would silently drop their change."""
+
+
 class CatalogDocument:
     """catalog.yaml as an editable round-trip document: each edit is validated, ``save()`` is atomic.
 
@@ -55,7 +111,7 @@ class CatalogDocument:
         except FileNotFoundError:
             on_disk = self._loaded_text
         if on_disk != self._loaded_text and not force:
-            raise CatalogError("changed on disk since it was loaded; reload before saving", where=str(self.path))
+            raise ChangedOnDiskError("changed on disk since it was loaded; reload before saving", where=str(self.path))
         text = self.text()
         atomic_write_text(self.path, text)
         self._loaded_text = text
@@ -68,9 +124,9 @@ class CatalogDocument:
         def edit(entry: Any) -> None:
             entry["tag"] = tag
             if digest is not None:
-                entry["digest"] = digest
+                _set_key(entry, "digest", digest)
             elif "digest" in entry:
-                del entry["digest"]
+                _pop_key(entry, "digest")
 
         self._edit_entry(name, edit)
 
@@ -81,9 +137,9 @@ class CatalogDocument:
 
         def edit(entry: Any) -> None:
             if value is None:
-                entry.pop(key, None)
+                _pop_key(entry, key)
             else:
-                entry[key] = value
+                _set_key(entry, key, value)
 
         self._edit_entry(name, edit)
 
@@ -102,7 +158,7 @@ class CatalogDocument:
         def edit() -> None:
             for entry in self._entries():
                 if entry.get("name") == name:
-                    entry["default"] = True
+                    _set_key(entry, "default", True)
                 elif "default" in entry:
                     entry["default"] = False
 
@@ -146,7 +202,16 @@ class CatalogDocument:
         def edit() -> None:
             images = self.data["images"]
             index = next(i for i, e in enumerate(images) if e.get("name") == name)
+            following = _take_following_lines(images[index])  # e.g. a heading of the next entry
             del images[index]
+            if index > 0:
+                _give_following_lines(images[index - 1], following)
+            elif following and index < len(images):
+                from ruamel.yaml.error import CommentMark
+                from ruamel.yaml.tokens import CommentToken
+
+                tokens = self.data.ca.items.setdefault("images", [None, None, None, None])
+                tokens[3] = [*(tokens[3] or []), CommentToken(following, CommentMark(0), None)]
 
         self._transaction(edit)
 
