@@ -150,7 +150,7 @@ def run(args: argparse.Namespace) -> int:
         note = HELM_NOTE.format(path=path)
         if args.json:
             print_json({"format": "jupyterhub", "file": str(path), "dry_run": args.dry_run, "changes": [],
-                        "helm_values": text, "message": note})  # fmt: skip
+                        "warnings": [], "helm_values": text, "message": note})  # fmt: skip
         else:
             sys.stdout.write(text)
             print(f"nbcatalog: {note}", file=sys.stderr)

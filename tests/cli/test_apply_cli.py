@@ -117,6 +117,9 @@ def test_jupyterhub_only_prints_the_values_for_helm(
     result = run_cli(capsys, "apply", "--format", "jupyterhub", "--file", str(exported), "--kubeconfig", kubeconfig)
     assert (result.code, result.out) == (0, values)
     assert "helm release" in result.err and f"--values {exported}" in result.err
+    document = run_cli(capsys, "apply", "--format", "jupyterhub", "--file", str(exported), "--json").json()
+    assert set(document) == {"format", "file", "dry_run", "changes", "warnings", "helm_values", "message"}
+    assert (document["helm_values"], document["changes"], document["warnings"]) == (values, [], [])
     assert kube.requests == []
 
 
