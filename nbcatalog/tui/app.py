@@ -18,6 +18,7 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from nbcatalog.catalog import CatalogDocument
+from nbcatalog.catalog.document import ChangedOnDiskError
 from nbcatalog.errors import NbcatalogError
 from nbcatalog.lineage import LineageEntry
 from nbcatalog.session import Session, SessionOptions
@@ -163,10 +164,39 @@ class NbcatalogApp(App[int]):
         try:
             self.document.save()
         except (NbcatalogError, OSError) as exc:  # changed on disk, unwritable, disk full: nothing lost
-            self.notify(str(exc), title="Save failed", severity="error", timeout=10)
+            hint = " (ctrl+p › Reload catalog reads it again)" if isinstance(exc, ChangedOnDiskError) else ""
+            self.notify(f"{exc}{hint}", title="Save failed", severity="error", timeout=10)
             return False
         self.dirty = False
         return True
+
+    def action_reload(self) -> None:
+        """Read catalog.yaml again (changed by someone else); unsaved edits are dropped only after asking."""
+        if not self.dirty:
+            self.reload()
+            return
+        from nbcatalog.tui.screens.dialogs import ConfirmScreen
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.reload()
+
+        self.push_screen(
+            ConfirmScreen(f"Drop your unsaved changes and read {self.document.path.name} again?"), answered
+        )
+
+    def reload(self) -> None:
+        try:
+            document = CatalogDocument.load(self.document.path)
+        except NbcatalogError as exc:  # now broken on disk: keep what is open
+            self.notify(str(exc), title="Reload failed", severity="error", timeout=10)
+            return
+        self.document = document
+        self.dirty = False
+        self.changed()
+        if self.watch_facts:
+            self.refresh_facts()
+        self.notify(f"read {document.path.name} again")
 
     async def action_quit(self) -> None:
         if not self.dirty:

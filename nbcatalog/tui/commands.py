@@ -38,6 +38,8 @@ def app_commands(app: NbcatalogApp, screen: Screen[Any]) -> Iterable[SystemComma
         for title, help_text, action in CATALOG_ACTIONS:
             yield SystemCommand(title, help_text, _runner(app, catalog_screen, action))
     yield SystemCommand("Save catalog", "write catalog.yaml atomically, comments kept", app.action_save)
+    yield SystemCommand("Reload catalog", "read catalog.yaml again from disk (asks before dropping edits)",
+                        app.action_reload)  # fmt: skip
     yield SystemCommand("Profiles & audit", "export previews per format and the audit findings", app.open_profiles)
     yield SystemCommand("Export profiles", "write profiles/ from the saved catalog", lambda: _export(app))
     yield SystemCommand("Compare images", "diff the packages of two references", app.open_diff)

@@ -323,15 +323,28 @@ async def test_palette_offers_the_current_screens_keys(catalog_path: Path) -> No
             assert wanted in {command.title for command in app.get_system_commands(app.screen)}
 
 
-async def test_saving_over_a_file_changed_on_disk_is_refused(catalog_path: Path) -> None:
+async def test_saving_over_a_file_changed_on_disk_is_refused_then_reloaded(catalog_path: Path) -> None:
     app = make_app(catalog_path)
     async with app.run_test(size=SIZE) as pilot:
         await select(pilot, "rstudio")
         await pilot.press("asterisk")
-        write(catalog_path, read(catalog_path) + "# someone else's edit\n")
+        write(catalog_path, read(catalog_path).replace("tag: v1.9.1", "tag: v1.10.0") + "# someone else's edit\n")
         await pilot.press("ctrl+s")
-        assert app.dirty and any("changed on disk" in n for n in notices(app))
-    assert read(catalog_path).endswith("# someone else's edit\n")
+        assert app.dirty and any("changed on disk" in n and "Reload catalog" in n for n in notices(app))
+        assert "Reload catalog" in {command.title for command in app.get_system_commands(app.screen)}
+        app.action_reload()
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)  # unsaved edits are not dropped without asking
+        await pilot.press("y")
+        await pilot.pause()
+        assert not app.dirty and app.document.catalog.get("codeserver").tag == "v1.10.0"
+        assert app.document.catalog.get("jupyter").default  # the dropped edit made rstudio the default
+        await select(pilot, "rstudio")
+        await pilot.press("asterisk", "ctrl+s")
+        assert not app.dirty
+    text = read(catalog_path)
+    assert text.endswith("# someone else's edit\n") and text.startswith(HEAD_COMMENT)
+    assert load_catalog(catalog_path).get("rstudio").default
 
 
 async def test_mouse_first_click_selects_second_opens(catalog_path: Path) -> None:
