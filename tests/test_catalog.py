@@ -286,6 +286,22 @@ def test_removing_an_entry_keeps_every_comment_line_around_it(tmp_path: Path, re
     assert [image.name for image in load_catalog(path).images] == [n for n in "abc" if n != removed]
 
 
+@pytest.mark.parametrize(("after", "position"), [(None, 3), ("a", 1)])
+def test_an_added_entry_goes_above_the_comments_that_followed_its_predecessor(
+    tmp_path: Path, after: str | None, position: int
+) -> None:
+    path = write(tmp_path, SECTIONED)
+    document = CatalogDocument.load(path)
+    document.add_image({"name": "new", "image": "x/new", "tag": "v9"}, after=after)
+    document.save()
+    text = path.read_text(encoding="utf-8")
+    last_tag = "v3" if after else "v9"  # the file's closing comment stays last
+    assert text.endswith(f"    tag: {last_tag}\n# end of the catalog\n")
+    if after:  # between a and the heading of b
+        assert "    tag: v9\n  # --- CUDA images ---\n  - name: b\n" in text
+    assert [image.name for image in load_catalog(path).images].index("new") == position
+
+
 def test_the_shipped_catalog_declares_upstream_parents() -> None:
     catalog = load_catalog(REPO_ROOT / "catalog.yaml")
     parents = {image.name: image.parent for image in catalog.images}

@@ -184,7 +184,10 @@ class CatalogDocument:
             index = len(images)
             if after is not None:
                 index = next(i for i, e in enumerate(images) if e.get("name") == after) + 1
+            # comment lines below the entry before (the next entry's heading, the file's end) go below the new one
+            following = _take_following_lines(images[index - 1]) if index > 0 else ""
             images.insert(index, entry)
+            _give_following_lines(entry, following)
 
         if after is not None:
             self._entry(after)
