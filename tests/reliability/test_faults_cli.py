@@ -226,6 +226,7 @@ def test_lineage_under_faults(
     proxy.reset()
     proxy.add_fault("status", r"/reliability-lineage/base/", status=503, times=-1)
     partial = run_cli(capsys, *args, "--no-cache")
+    assert partial.code == 1 and "nbcatalog: error: base: " in partial.err  # a partial answer is no success
     by_name = {image["name"]: image for image in partial.json()["images"]}
     for image in expected:
         got = by_name[image["name"]]
