@@ -1,9 +1,10 @@
-# ruff: noqa: ASYNC109  (the timeout parameters are httpcore's interface)
-"""httpx's transport on plain asyncio streams instead of anyio's.
+"""httpx's transport for registries: HTTP/1.1 with h11 over plain asyncio streams, connections kept alive.
 
-Measured on loopback, ``tags --details`` of 200 tags is CPU-bound in the HTTP stack: anyio's stream
-wrappers cost ~25% of it, and importing them ~20 ms of every command's start-up. httpx keeps its
-request/response handling, pooling and exception mapping; only the socket layer underneath changes.
+httpx keeps everything above the wire (auth flow, redirects, URLs, headers, decoding, exceptions);
+this replaces httpcore's pool underneath. Measured on loopback, a registry request is CPU-bound in
+the HTTP stack, and httpcore's anyio locks, events and cancel scopes plus its pool's per-request
+scan of every connection were ~30% of it; importing anyio's backend alone cost every command ~15 ms.
+Proxies from the environment still go through httpx's own transport (httpx mounts them itself).
 """
 
 from __future__ import annotations
@@ -11,42 +12,107 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ssl
-from collections.abc import Iterable
+import time
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-import httpcore
+import h11
 import httpx
-from httpcore._utils import is_socket_readable
 
+READ_SIZE = 64 * 1024
 READ_LIMIT = 1 << 20
+#: Largest response head accepted (httpcore's figure).
+MAX_HEAD_BYTES = 100 * 1024
 CLOSE_TIMEOUT_S = 2.0
 
+Origin = tuple[bytes, bytes, int]
 
-class AsyncioStream(httpcore.AsyncNetworkStream):
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+
+@contextlib.contextmanager
+def _mapped(timeout_error: type[httpx.TimeoutException], os_error: type[httpx.TransportError]) -> Iterator[None]:
+    """Socket and protocol failures as the httpx exceptions callers (and the retry policy) expect."""
+    try:
+        yield
+    except TimeoutError as exc:
+        raise timeout_error(str(exc) or "timed out") from exc
+    except h11.RemoteProtocolError as exc:
+        raise httpx.RemoteProtocolError(str(exc)) from exc
+    except h11.LocalProtocolError as exc:
+        raise httpx.LocalProtocolError(str(exc)) from exc
+    except (OSError, ssl.SSLError) as exc:
+        raise os_error(str(exc) or type(exc).__name__) from exc
+
+
+class _Connection:
+    """One keep-alive connection: an h11 state machine over an asyncio stream pair."""
+
+    def __init__(self, origin: Origin, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.origin = origin
         self._reader = reader
         self._writer = writer
+        self._h11 = h11.Connection(h11.CLIENT, max_incomplete_event_size=MAX_HEAD_BYTES)
+        self.idle_since = time.monotonic()
 
-    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        try:
-            async with asyncio.timeout(timeout):
-                return await self._reader.read(max_bytes)
-        except TimeoutError as exc:
-            raise httpcore.ReadTimeout("timed out reading") from exc
-        except OSError as exc:
-            raise httpcore.ReadError(str(exc) or type(exc).__name__) from exc
+    def usable(self, expiry: float | None) -> bool:
+        """Idle, not closed or half-closed by the server, not older than the keep-alive expiry."""
+        if self._writer.is_closing() or self._reader.at_eof() or self._reader.exception() is not None:
+            return False
+        return expiry is None or time.monotonic() - self.idle_since < expiry
 
-    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        if not buffer:
-            return
+    async def send(self, request: httpx.Request, write_timeout: float | None) -> None:
+        """Head and body in one write; a server that hangs up early may still have answered."""
+        assert isinstance(request.stream, httpx.AsyncByteStream)
+        head = h11.Request(method=request.method, target=request.url.raw_path, headers=request.headers.raw)
+        parts = [self._h11.send(head) or b""]
+        async for chunk in request.stream:
+            parts.append(self._h11.send(h11.Data(data=chunk)) or b"")
+        parts.append(self._h11.send(h11.EndOfMessage()) or b"")
         try:
-            async with asyncio.timeout(timeout):
-                self._writer.write(buffer)
-                await self._writer.drain()
-        except TimeoutError as exc:
-            raise httpcore.WriteTimeout("timed out writing") from exc
-        except OSError as exc:
-            raise httpcore.WriteError(str(exc) or type(exc).__name__) from exc
+            with _mapped(httpx.WriteTimeout, httpx.WriteError):
+                async with asyncio.timeout(write_timeout):
+                    self._writer.write(b"".join(parts))
+                    await self._writer.drain()
+        except httpx.WriteError:
+            pass  # like httpcore: read what the server said before it closed (an error answer)
+
+    async def next_event(self, read_timeout: float | None) -> Any:
+        with _mapped(httpx.ReadTimeout, httpx.ReadError):
+            while True:
+                event = self._h11.next_event()
+                if event is not h11.NEED_DATA:
+                    return event
+                async with asyncio.timeout(read_timeout):
+                    data = await self._reader.read(READ_SIZE)
+                self._h11.receive_data(data)
+
+    async def response_head(self, read_timeout: float | None) -> h11.Response:
+        while True:
+            event = await self.next_event(read_timeout)
+            if isinstance(event, h11.Response):
+                return event
+            if not isinstance(event, h11.InformationalResponse):
+                raise httpx.RemoteProtocolError(f"unexpected {type(event).__name__} before the response")
+
+    def finished_cleanly(self) -> bool:
+        """Both sides done, so the connection can carry the next request.
+
+        A body nobody read (a HEAD's, an error's) may already sit in the buffer: it is consumed
+        here without waiting for the network, so such responses don't cost a new connection.
+        """
+        try:
+            while self._h11.their_state is h11.SEND_BODY:
+                if self._h11.next_event() in (h11.NEED_DATA, h11.PAUSED):
+                    break
+        except h11.ProtocolError:
+            return False
+        if self._h11.our_state is h11.DONE and self._h11.their_state is h11.DONE:
+            self._h11.start_next_cycle()
+            self.idle_since = time.monotonic()
+            return True
+        return False
+
+    def close(self) -> None:
+        self._writer.close()
 
     async def aclose(self) -> None:
         """Close and wait for the socket to go, so none is left for the event loop's end to find."""
@@ -55,89 +121,124 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
             async with asyncio.timeout(CLOSE_TIMEOUT_S):
                 await self._writer.wait_closed()
 
-    async def start_tls(
-        self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
-    ) -> httpcore.AsyncNetworkStream:
-        try:
-            async with asyncio.timeout(timeout):
-                await self._writer.start_tls(ssl_context, server_hostname=server_hostname)
-        except TimeoutError as exc:
-            await self.aclose()
-            raise httpcore.ConnectTimeout("timed out in the TLS handshake") from exc
-        except (OSError, ssl.SSLError) as exc:
-            await self.aclose()
-            raise httpcore.ConnectError(str(exc) or type(exc).__name__) from exc
-        return self
 
-    def get_extra_info(self, info: str) -> Any:
-        if info == "ssl_object":
-            return self._writer.get_extra_info("ssl_object")
-        if info == "client_addr":
-            return self._writer.get_extra_info("sockname")
-        if info == "server_addr":
-            return self._writer.get_extra_info("peername")
-        if info == "socket":
-            return self._writer.get_extra_info("socket")
-        if info == "is_readable":
-            return is_socket_readable(self._writer.get_extra_info("socket"))
+class _ResponseBody(httpx.AsyncByteStream):
+    """Streams the body as it arrives; closing it returns the connection to the pool when reusable."""
+
+    def __init__(self, transport: AsyncioTransport, connection: _Connection, read_timeout: float | None) -> None:
+        self._transport = transport
+        self._connection: _Connection | None = connection
+        self._read_timeout = read_timeout
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        connection = self._connection
+        if connection is None:
+            raise httpx.StreamClosed()
+        while True:
+            event = await connection.next_event(self._read_timeout)
+            if isinstance(event, h11.Data):
+                yield bytes(event.data)
+            elif isinstance(event, h11.EndOfMessage):
+                return
+            else:
+                raise httpx.RemoteProtocolError(f"unexpected {type(event).__name__} in a response body")
+
+    async def aclose(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            await self._transport.release(connection)
+
+
+class AsyncioTransport(httpx.AsyncBaseTransport):
+    """At most ``max_connections`` requests in flight, ``max_keepalive_connections`` idle ones kept."""
+
+    def __init__(self, ssl_context: ssl.SSLContext, limits: httpx.Limits) -> None:
+        self._ssl_context = ssl_context
+        self._ssl_context.set_alpn_protocols(["http/1.1"])
+        self._slots = asyncio.Semaphore(limits.max_connections or 100)
+        self._max_idle = limits.max_keepalive_connections if limits.max_keepalive_connections is not None else 20
+        self._expiry = limits.keepalive_expiry
+        self._idle: list[_Connection] = []
+        #: Idle and busy ones: closing the client closes a stream someone abandoned mid-body too.
+        self._open: set[_Connection] = set()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        timeouts: dict[str, float | None] = request.extensions.get("timeout", {})
+        origin: Origin = (request.url.raw_scheme, request.url.raw_host, request.url.port or _default_port(request))
+        with _mapped(httpx.PoolTimeout, httpx.ConnectError):
+            async with asyncio.timeout(timeouts.get("pool")):
+                await self._slots.acquire()
+        connection: _Connection | None = None
+        try:
+            connection = self._reuse(origin) or await self._connect(origin, request, timeouts.get("connect"))
+            await connection.send(request, timeouts.get("write"))
+            head = await connection.response_head(timeouts.get("read"))
+        except BaseException:
+            if connection is not None:
+                self._open.discard(connection)
+                connection.close()
+            self._slots.release()
+            raise
+        return httpx.Response(
+            head.status_code,
+            headers=head.headers.raw_items(),
+            stream=_ResponseBody(self, connection, timeouts.get("read")),
+            extensions={"http_version": b"HTTP/" + head.http_version, "reason_phrase": head.reason},
+        )
+
+    def _reuse(self, origin: Origin) -> _Connection | None:
+        for connection in reversed(self._idle):
+            if connection.origin == origin:
+                self._idle.remove(connection)
+                if connection.usable(self._expiry):
+                    return connection
+                self._open.discard(connection)
+                connection.close()
         return None
 
+    async def _connect(self, origin: Origin, request: httpx.Request, connect_timeout: float | None) -> _Connection:
+        scheme, host, port = origin
+        if scheme not in (b"http", b"https"):
+            raise httpx.UnsupportedProtocol(f"unsupported URL scheme {scheme.decode('ascii', 'replace')!r}")
+        tls = self._ssl_context if scheme == b"https" else None
+        server_hostname = (request.extensions.get("sni_hostname") or host.decode("ascii")) if tls else None
+        with _mapped(httpx.ConnectTimeout, httpx.ConnectError):
+            async with asyncio.timeout(connect_timeout):
+                reader, writer = await asyncio.open_connection(
+                    host.decode("ascii"), port, ssl=tls, server_hostname=server_hostname, limit=READ_LIMIT
+                )
+        connection = _Connection(origin, reader, writer)
+        self._open.add(connection)
+        return connection
 
-class AsyncioBackend(httpcore.AsyncNetworkBackend):
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[Any] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        local = (local_address, 0) if local_address else None
-        try:
-            async with asyncio.timeout(timeout):
-                reader, writer = await asyncio.open_connection(host, port, local_addr=local, limit=READ_LIMIT)
-        except TimeoutError as exc:
-            raise httpcore.ConnectTimeout(f"timed out connecting to {host}:{port}") from exc
-        except OSError as exc:
-            raise httpcore.ConnectError(str(exc) or type(exc).__name__) from exc
-        sock = writer.get_extra_info("socket")
-        for option in socket_options or ():
-            sock.setsockopt(*option)
-        return AsyncioStream(reader, writer)
+    async def release(self, connection: _Connection) -> None:
+        """Back to the idle list when the exchange finished cleanly, else closed."""
+        self._slots.release()
+        if connection.finished_cleanly() and len(self._idle) < self._max_idle:
+            self._idle.append(connection)
+        else:
+            self._open.discard(connection)
+            await connection.aclose()
 
-    async def connect_unix_socket(
-        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
-    ) -> httpcore.AsyncNetworkStream:
-        try:
-            async with asyncio.timeout(timeout):
-                reader, writer = await asyncio.open_unix_connection(path, limit=READ_LIMIT)
-        except TimeoutError as exc:
-            raise httpcore.ConnectTimeout(f"timed out connecting to {path}") from exc
-        except OSError as exc:
-            raise httpcore.ConnectError(str(exc) or type(exc).__name__) from exc
-        return AsyncioStream(reader, writer)
-
-    async def sleep(self, seconds: float) -> None:
-        await asyncio.sleep(seconds)
+    async def aclose(self) -> None:
+        connections, self._open, self._idle = self._open, set(), []
+        for connection in connections:
+            await connection.aclose()
 
 
-def asyncio_transport(verify: ssl.SSLContext | bool, limits: httpx.Limits) -> httpx.AsyncHTTPTransport:
-    """httpx's own HTTP/1.1 transport whose connection pool sits on :class:`AsyncioBackend`.
+def _default_port(request: httpx.Request) -> int:
+    return 443 if request.url.raw_scheme == b"https" else 80
 
-    httpx takes no network backend argument, so the pool it built is replaced by an equal one; if a
-    future httpx stores it elsewhere, its own (anyio) pool is kept and everything still works.
-    """
-    transport = httpx.AsyncHTTPTransport(verify=verify, limits=limits)
-    pool = getattr(transport, "_pool", None)
-    context = getattr(pool, "_ssl_context", None)
-    if isinstance(pool, httpcore.AsyncConnectionPool) and isinstance(context, ssl.SSLContext):
-        transport._pool = httpcore.AsyncConnectionPool(
-            ssl_context=context,
-            max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_keepalive_connections,
-            keepalive_expiry=limits.keepalive_expiry,
-            http1=True,
-            http2=False,
-            network_backend=AsyncioBackend(),
-        )
-    return transport
+
+def asyncio_transport(verify: ssl.SSLContext | bool, limits: httpx.Limits) -> httpx.AsyncBaseTransport:
+    """The transport the session's clients use; ``verify=False`` is TLS without verification."""
+    if isinstance(verify, ssl.SSLContext):
+        return AsyncioTransport(verify, limits)
+    if verify:
+        from nbcatalog.registry.tls import verified_context
+
+        return AsyncioTransport(verified_context(None), limits)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return AsyncioTransport(context, limits)

@@ -1,0 +1,46 @@
+"""The HTTP/1.1 transport under httpx: connections are kept alive and bounded, and a response whose
+body nobody read (a HEAD's, an error's) does not cost a new connection. A relay counts connections."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from nbcatalog.errors import NotFoundError
+from nbcatalog.refs import parse_reference, parse_repository
+from nbcatalog.session import Session, SessionOptions
+from tests.reliability.load import ConnectionGauge
+from tests.support.images import ManyTags, StandardImages
+from tests.support.registry import RegistryServer
+
+
+@pytest.fixture
+def gauge(registry: RegistryServer) -> Iterator[ConnectionGauge]:
+    relay = ConnectionGauge(registry.host)
+    yield relay
+    relay.close()
+
+
+async def test_details_of_many_tags_reuse_the_few_connections_concurrency_allows(
+    many_tags: ManyTags, gauge: ConnectionGauge
+) -> None:
+    repo = parse_repository(many_tags.repo_ref.replace(many_tags.host, gauge.host))
+    async with Session(SessionOptions(cache_dir=None, concurrency=4)) as session:
+        tags = await session.list_tags(repo)
+        details = await session.tag_details(repo, tags[:120])
+    assert [d.error for d in details if d.error] == []
+    assert {d.digest for d in details} <= {a.manifest_digest for a in many_tags.artifacts}
+    assert 1 <= gauge.total <= 4, gauge.total
+
+
+async def test_unread_bodies_do_not_cost_a_connection(test_images: StandardImages, gauge: ConnectionGauge) -> None:
+    ref = parse_reference(test_images.layered_ref.replace(test_images.host, gauge.host))
+    async with Session(SessionOptions(cache_dir=None)) as session:
+        digests = {await session.resolve_digest(ref) for _ in range(20)}  # HEADs: no body is read
+        for _ in range(5):
+            with pytest.raises(NotFoundError):
+                await session.resolve_digest(ref.with_tag("no-such-tag"))
+        manifest = await session.get_manifest(ref)
+    assert digests == {test_images.layered.digest} == {manifest.digest}
+    assert gauge.total == 1
