@@ -280,14 +280,24 @@ def _fill_gpu_groups(text: str, catalog: Catalog) -> str:
 
 
 def configmap(spawner_config: str) -> str:
-    """The ConfigMap the jupyter-web-app mounts (kustomize names it ``jupyter-web-app-config-<hash>``)."""
-    document = {
-        "apiVersion": "v1",
-        "kind": "ConfigMap",
-        "metadata": {"name": CONFIGMAP_NAME, "namespace": CONFIGMAP_NAMESPACE, "labels": {"app": "jupyter-web-app"}},
-        "data": {CONFIGMAP_KEY: spawner_config},
-    }
-    return yamlsplice.block(document, 0)
+    """The ConfigMap the jupyter-web-app mounts (kustomize names it ``jupyter-web-app-config-<hash>``).
+
+    The file goes in as a literal block, line for line as in spawner_ui_config.yaml, so that people
+    can read it and ``audit --fix`` can rewrite its tags; a text a literal block cannot hold exactly
+    falls back to a quoted scalar.
+    """
+    metadata = {"name": CONFIGMAP_NAME, "namespace": CONFIGMAP_NAMESPACE, "labels": {"app": "jupyter-web-app"}}
+    document: dict[str, Any] = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": metadata}
+    head = yamlsplice.block(document, 0)
+    chomp = "+" if spawner_config.endswith("\n\n") else "" if spawner_config.endswith("\n") else "-"
+    lines = "".join(f"    {line}\n" if line.strip() else "\n" for line in spawner_config.splitlines())
+    literal = f"{head}data:\n  {CONFIGMAP_KEY}: |{chomp}\n{lines}"
+    try:
+        if yaml.safe_load(literal)["data"][CONFIGMAP_KEY] == spawner_config:
+            return literal
+    except (yaml.YAMLError, TypeError, KeyError):
+        pass
+    return yamlsplice.block({**document, "data": {CONFIGMAP_KEY: spawner_config}}, 0)
 
 
 KUSTOMIZATION = f"""\

@@ -236,11 +236,16 @@ def test_fix_in_generated_profiles_then_export_needs_no_force(
         f"images:\n  - name: scipy\n    image: {pushed.repo('jupyter-scipy')}\n    tag: v1.9.0\n    gpu: false\n"
     )
     monkeypatch.chdir(work)
-    formats = ("-f", "kubeflow", "-f", "jupyterhub", "-f", "kubespawner")
+    formats = ("-f", "kubeflow", "-f", "jupyterhub", "-f", "kubespawner", "--configmap")
     assert run_cli(capsys, "export", *formats).code == 0
     fixed = run_cli(capsys, "audit", "--fix", "--no-cache", "--fail-on", "none")
     assert "fixed catalog.yaml:4:10: v1.9.0 -> v1.10.0" in fixed.out
-    assert len([line for line in fixed.out.splitlines() if line.startswith("fixed profiles/")]) == 4
+    fixed_files = [line.split(":")[0] for line in fixed.out.splitlines() if line.startswith("fixed profiles/")]
+    assert sorted(fixed_files) == sorted(
+        ["fixed profiles/kubeflow/spawner_ui_config.yaml"] * 2  # value and option
+        + ["fixed profiles/kubeflow/configmap.yaml"] * 2  # the same, inside the ConfigMap
+        + ["fixed profiles/jupyterhub/values.yaml", "fixed profiles/kubespawner/profile_list.py"]
+    )
     check = run_cli(capsys, "export", *formats, "--check", "--json")
     assert "edited by hand" not in check.err
     statuses = {entry["format"]: entry["status"] for entry in check.json()["files"]}

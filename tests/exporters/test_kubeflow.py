@@ -168,7 +168,11 @@ def test_a_missing_vendor_is_added_and_booleans_follow_the_catalog(tmp_path: Any
 
 def test_configmap_form_carries_the_file() -> None:
     spawner = "spawnerFormDefaults:\n  image: {value: a, options: [a]}\n"
-    document = yaml.safe_load(configmap(spawner))
+    text = configmap(spawner)
+    assert text.endswith(
+        "data:\n  spawner_ui_config.yaml: |\n" + "".join(f"    {line}\n" for line in spawner.splitlines())
+    )
+    document = yaml.safe_load(text)
     assert document["kind"] == "ConfigMap" and document["metadata"]["namespace"] == "kubeflow"
     assert document["metadata"]["name"] == "jupyter-web-app-config"
     assert document["data"][CONFIGMAP_KEY] == spawner
