@@ -183,6 +183,21 @@ async def test_quitting_with_unsaved_changes_asks(catalog_path: Path) -> None:
     assert read(catalog_path) == before
 
 
+async def test_every_way_to_quit_asks_about_unsaved_changes(catalog_path: Path) -> None:
+    app = make_app(catalog_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await select(pilot, "rstudio")
+        await pilot.press("asterisk", "ctrl+q")  # Textual's own quit key
+        assert isinstance(app.screen, QuitScreen)
+        await pilot.press("escape")
+        quit_command = next(c for c in app.get_system_commands(app.screen) if c.title == "Quit")
+        await quit_command.callback()  # the palette's Quit
+        await pilot.pause()
+        assert isinstance(app.screen, QuitScreen) and app.is_running
+        await pilot.press("escape")
+        assert app.dirty
+
+
 async def test_save_and_quit_from_the_question(catalog_path: Path) -> None:
     app = make_app(catalog_path)
     async with app.run_test(size=SIZE) as pilot:
