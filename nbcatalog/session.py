@@ -128,11 +128,11 @@ class Session:
     def _new_client(self, verify: ssl.SSLContext | bool) -> httpx.AsyncClient:
         import httpx
 
-        from nbcatalog.registry.transport import asyncio_transport
+        from nbcatalog.registry.transport import RegistryClient, asyncio_transport
 
         limits = httpx.Limits(max_connections=self.options.concurrency * 2, max_keepalive_connections=32)
         timeout = httpx.Timeout(self.options.timeout, connect=min(10.0, self.options.timeout))
-        return httpx.AsyncClient(
+        return RegistryClient(
             verify=verify,
             timeout=timeout,
             limits=limits,

@@ -226,6 +226,30 @@ class AsyncioTransport(httpx.AsyncBaseTransport):
             await connection.aclose()
 
 
+class _NoCookies(httpx.Cookies):
+    def extract_cookies(self, response: httpx.Response) -> None:
+        """Set-Cookie is ignored: nothing is stored, so nothing is ever sent back either."""
+
+
+class RegistryClient(httpx.AsyncClient):
+    """An ``httpx.AsyncClient`` that keeps no cookies, as Docker's and skopeo's clients keep none.
+
+    The distribution API does not use them, and httpx's cookiejar round-trip on every response
+    (a urllib request object per response) was ~7% of a registry request's CPU on loopback.
+    """
+
+    _no_cookies = _NoCookies()
+
+    @property
+    def cookies(self) -> httpx.Cookies:
+        return self._no_cookies
+
+    @cookies.setter
+    def cookies(self, cookies: Any) -> None:
+        if cookies:
+            raise ValueError("registry clients keep no cookies")
+
+
 def _default_port(request: httpx.Request) -> int:
     return 443 if request.url.raw_scheme == b"https" else 80
 

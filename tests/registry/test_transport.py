@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import httpx
 import pytest
 
 from nbcatalog.errors import NotFoundError
 from nbcatalog.refs import parse_reference, parse_repository
+from nbcatalog.registry.transport import RegistryClient
 from nbcatalog.session import Session, SessionOptions
 from tests.reliability.load import ConnectionGauge
 from tests.support.images import ManyTags, StandardImages
@@ -44,3 +46,18 @@ async def test_unread_bodies_do_not_cost_a_connection(test_images: StandardImage
         manifest = await session.get_manifest(ref)
     assert digests == {test_images.layered.digest} == {manifest.digest}
     assert gauge.total == 1
+
+
+async def test_cookies_a_registry_sets_are_never_sent_back() -> None:
+    """As with Docker's and skopeo's clients (the distribution API has no use for them)."""
+    sent: list[str | None] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent.append(request.headers.get("Cookie"))
+        return httpx.Response(200, headers={"Set-Cookie": "session=abc; Path=/"})
+
+    async with RegistryClient(transport=httpx.MockTransport(answer)) as client:
+        for _ in range(2):
+            (await client.get("http://127.0.0.1:1/v2/")).raise_for_status()
+        assert not client.cookies
+    assert sent == [None, None]
