@@ -61,7 +61,6 @@ def run(args: argparse.Namespace) -> int:
                 for d in details
             ],
         )
-    else:
-        for tag in tags:
-            print(tag)
+    elif tags:
+        print("\n".join(tags))  # one write, not one per tag
     return 1 if failed else 0
