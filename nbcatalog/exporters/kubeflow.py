@@ -288,7 +288,7 @@ def configmap(spawner_config: str) -> str:
     """
     metadata = {"name": CONFIGMAP_NAME, "namespace": CONFIGMAP_NAMESPACE, "labels": {"app": "jupyter-web-app"}}
     document: dict[str, Any] = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": metadata}
-    head = yamlsplice.block(document, 0)
+    head = CONFIGMAP_NOTE + yamlsplice.block(document, 0)
     chomp = "+" if spawner_config.endswith("\n\n") else "" if spawner_config.endswith("\n") else "-"
     lines = "".join(f"    {line}\n" if line.strip() else "\n" for line in spawner_config.splitlines())
     literal = f"{head}data:\n  {CONFIGMAP_KEY}: |{chomp}\n{lines}"
@@ -299,6 +299,13 @@ def configmap(spawner_config: str) -> str:
         pass
     return yamlsplice.block({**document, "data": {CONFIGMAP_KEY: spawner_config}}, 0)
 
+
+CONFIGMAP_NOTE = f"""\
+# Kubeflow's manifests deploy this ConfigMap through kustomize, which names it {CONFIGMAP_NAME}-<hash>:
+# `kubectl apply` of this file creates a ConfigMap the jupyter-web-app does not mount
+# (kubeflow/manifests#2526). Use kustomization.yaml beside it, or `nbcatalog apply --format kubeflow`,
+# which patches the ConfigMap the Deployment mounts.
+"""
 
 KUSTOMIZATION = f"""\
 # Overlay for Kubeflow's jupyter-web-app manifests: add them under resources:, then

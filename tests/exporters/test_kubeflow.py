@@ -169,6 +169,7 @@ def test_a_missing_vendor_is_added_and_booleans_follow_the_catalog(tmp_path: Any
 def test_configmap_form_carries_the_file() -> None:
     spawner = "spawnerFormDefaults:\n  image: {value: a, options: [a]}\n"
     text = configmap(spawner)
+    assert "does not mount" in text.split("apiVersion:")[0]  # the hash-suffix trap, said before the object
     assert text.endswith(
         "data:\n  spawner_ui_config.yaml: |\n" + "".join(f"    {line}\n" for line in spawner.splitlines())
     )
