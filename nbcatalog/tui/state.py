@@ -18,6 +18,7 @@ from nbcatalog.errors import NbcatalogError
 if TYPE_CHECKING:
     from nbcatalog.audit import Finding
     from nbcatalog.catalog import Catalog, CatalogDocument, CatalogImage
+    from nbcatalog.profilefiles import ProfileImage
     from nbcatalog.session import Session
 
 
@@ -90,9 +91,9 @@ async def all_tag_status(session: Session, catalog: Catalog) -> dict[str, TagSta
 async def audit_catalog(session: Session, document: CatalogDocument) -> list[Finding]:
     """``nbcatalog audit`` over the catalog as edited (not as saved) plus profiles/ beside it."""
     from nbcatalog.audit import audit, collect
-    from nbcatalog.profilefiles import read_profile_paths, read_profile_text
+    from nbcatalog.profilefiles import read_profile_paths
 
-    records = read_profile_text(document.text(), str(document.path))
+    records = _catalog_records(document)
     profiles = document.path.resolve().parent / "profiles"
     others = read_profile_paths([profiles]) if profiles.is_dir() else []
     everything = records + others
@@ -102,9 +103,7 @@ async def audit_catalog(session: Session, document: CatalogDocument) -> list[Fin
 
 def findings_by_entry(document: CatalogDocument, findings: Sequence[Finding]) -> dict[str, list[Finding]]:
     """Findings about the catalog file itself, keyed by the entry whose lines they point at."""
-    from nbcatalog.profilefiles import read_profile_text
-
-    records = read_profile_text(document.text(), str(document.path))
+    records = _catalog_records(document)
     by_line = {record.line: record.catalog_name for record in records if record.catalog_name}
     out: dict[str, list[Finding]] = {}
     for finding in findings:
@@ -112,6 +111,16 @@ def findings_by_entry(document: CatalogDocument, findings: Sequence[Finding]) ->
         if name is not None:
             out.setdefault(name, []).append(finding)
     return out
+
+
+def _catalog_records(document: CatalogDocument) -> list[ProfileImage]:
+    """The catalog's images as audit records; a catalog with no images yet (an admin starting out)
+    is no profile file to audit, not an error."""
+    from nbcatalog.profilefiles import read_profile_text
+
+    if not document.catalog.images:
+        return []
+    return read_profile_text(document.text(), str(document.path))
 
 
 def default_name(repository: str) -> str:

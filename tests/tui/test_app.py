@@ -10,6 +10,7 @@ import pytest
 from textual.widgets import Input, OptionList
 
 from nbcatalog.catalog import load_catalog
+from nbcatalog.demo import DemoPaths
 from nbcatalog.tui.screens.add_image import AddImageScreen
 from nbcatalog.tui.screens.catalog import CatalogScreen
 from nbcatalog.tui.screens.dialogs import ChoiceScreen, ConfirmScreen, QuitScreen, TagPickerScreen
@@ -449,3 +450,20 @@ async def test_the_tags_table_sorts_from_the_keyboard(catalog_path: Path) -> Non
         await pilot.press("s", "s", "s")  # size, platforms, back to the tag
         assert table_rows(app, "#tags-table")[0][0] == "latest"  # oldest first: the unversioned tag
         assert "Image: Sort" in {command.title for command in app.get_system_commands(app.screen)}
+
+
+async def test_an_empty_catalog_is_a_start_not_an_error(demo: DemoPaths, tmp_path: Path) -> None:
+    path = tmp_path / "catalog.yaml"
+    write(path, "# our images, from scratch\n")
+    app = make_app(path)
+    layout = load_catalog(demo.catalog).get("rstudio").image
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert "the catalog is empty" in static_text(app, "#facts")
+        assert notices(app) == []  # nothing to audit yet is no failure
+        app.edit("add", lambda doc: doc.add_image({"name": "rstudio", "image": layout, "tag": "v1.9.1"}), facts=True)
+        await settle(pilot)
+        assert "↑ v1.10.0" in tree_labels(app)["rstudio"]
+        assert not [n for n in notices(app) if "Failed" in n]
+        await pilot.press("ctrl+s")
+    assert read(path).startswith("# our images, from scratch\n") and load_catalog(path).get("rstudio")
