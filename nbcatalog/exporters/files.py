@@ -123,7 +123,7 @@ def plan_export(catalog: Catalog, export_format: str, options: ExportOptions) ->
     new_mode = "merged" if merge_into is not None and export_format in ("kubeflow", "jupyterhub") else "generated"
     text = render_header(catalog, export_format, new_mode, result.body) + result.body
     out = ExportPlan([PlannedFile(path, text, export_format)], list(result.warnings))
-    if export_format == "kubeflow" and options.configmap:
+    if export_format == "kubeflow" and (options.configmap or _generated_before(path.with_name("configmap.yaml"))):
         configmap_body = kubeflow.configmap(text)
         out.files.append(
             PlannedFile(
@@ -144,6 +144,12 @@ def plan_export(catalog: Catalog, export_format: str, options: ExportOptions) ->
         for planned in out.files:
             _refuse_hand_edits(planned)
     return out
+
+
+def _generated_before(path: Path) -> bool:
+    """A ConfigMap an earlier ``--configmap`` export wrote is kept current (and checked) like the rest."""
+    text = _read(path)
+    return text is not None and split_header(text)[0] is not None
 
 
 def _refuse_hand_edits(planned: PlannedFile) -> None:

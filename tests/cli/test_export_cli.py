@@ -115,6 +115,28 @@ def test_configmap_and_base(workdir: Path, capsys: pytest.CaptureFixture[str]) -
     assert yaml.safe_load((folder / "kustomization.yaml").read_text())["configMapGenerator"][0]["behavior"] == "replace"
 
 
+def test_a_configmap_written_once_is_kept_current_and_checked(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """profiles/ is out of date when its configmap.yaml is, even when this run did not ask for --configmap."""
+    catalog = workdir / "catalog.yaml"
+    assert run_cli(capsys, "export", "--catalog", str(catalog), "-f", "kubeflow", "--configmap").code == 0
+    configmap = workdir / "profiles" / "kubeflow" / "configmap.yaml"
+    catalog.write_text(catalog.read_text().replace("tag: v1.10.0", "tag: v1.11.0"), encoding="utf-8")
+    check = run_cli(capsys, "export", "--catalog", str(catalog), "-f", "kubeflow", "--check", "--json")
+    assert check.code == 1
+    statuses = {Path(entry["path"]).name: entry["status"] for entry in check.json()["files"]}
+    assert statuses == {
+        "spawner_ui_config.yaml": "out-of-date",
+        "configmap.yaml": "out-of-date",  # not asked for this time, still part of profiles/
+        "kustomization.yaml": "up-to-date",
+    }
+    assert run_cli(capsys, "export", "--catalog", str(catalog), "-f", "kubeflow").code == 0
+    assert ":v1.11.0" in configmap.read_text(encoding="utf-8") and ":v1.10.0" not in configmap.read_text(
+        encoding="utf-8"
+    )
+
+
 def test_a_hand_edited_kustomization_is_kept_without_force(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """The overlay invites the admin to add resources: to it; the next export must not drop them."""
     export = ("export", "--catalog", str(workdir / "catalog.yaml"), "-f", "kubeflow", "--configmap")
