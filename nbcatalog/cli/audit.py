@@ -56,12 +56,8 @@ def _inputs(args: argparse.Namespace) -> tuple[list[Path], Path | None]:
     return paths, catalog
 
 
-def run(args: argparse.Namespace) -> int:
-    from nbcatalog.audit import AuditOptions, FactSource, LineageFacts, NoFacts, audit, collect, failed
-    from nbcatalog.cli.common import run_with_session
-    from nbcatalog.profilefiles import read_profile_file, read_profile_paths
-    from nbcatalog.tagfamilies import UpdateOptions
-
+def _check_usage(args: argparse.Namespace) -> str:
+    """Options that would be ignored, or contradict each other, are bad usage; returns the output format."""
     if args.lineage and not (args.catalog and Path(args.catalog).is_file()):
         raise BadInputError("--lineage needs the catalog", where=str(args.catalog))
     if args.lineage and args.tags_only:
@@ -75,7 +71,16 @@ def run(args: argparse.Namespace) -> int:
             raise BadInputError(f"{option} goes with --cluster", where=option)
     if args.json and args.output_format not in (None, "json"):
         raise BadInputError(f"--json and --format {args.output_format} ask for two outputs", where="--json")
-    output = "json" if args.json else args.output_format or "table"
+    return "json" if args.json else args.output_format or "table"
+
+
+def run(args: argparse.Namespace) -> int:
+    from nbcatalog.audit import AuditOptions, FactSource, LineageFacts, NoFacts, audit, collect, failed
+    from nbcatalog.cli.common import run_with_session
+    from nbcatalog.profilefiles import read_profile_file, read_profile_paths
+    from nbcatalog.tagfamilies import UpdateOptions
+
+    output = _check_usage(args)
     paths, catalog_path = _inputs(args)
     records = read_profile_paths(paths)
     catalog = read_profile_file(catalog_path) if catalog_path else []
