@@ -255,6 +255,13 @@ def test_catalog_entry_facts(tmp_path: Path) -> None:
     assert torch.tag_position == (9, 11)
 
 
+def test_an_empty_catalog_is_a_catalog_with_nothing_to_audit() -> None:
+    """An admin starting from `images: []` gets no findings, not "not a profile file"."""
+    assert read_profile_text("# starting out\ngpu: {resource: nvidia.com/gpu}\nimages: []\n", "catalog.yaml") == []
+    with pytest.raises(BadInputError, match="not a profile file"):
+        read_profile_text("images: []\nreplicas: 3\n", "values.yaml")  # some other chart's values
+
+
 def test_cluster_sources() -> None:
     pods = read_profile_text("quay.io/jupyter/base-notebook:latest\n\nx/y:v1\n", "cluster:pods/jhub", kind="pod")
     assert [(r.image, r.line, r.kind) for r in pods] == [

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from nbcatalog.catalog.model import TOP_KEYS
 from nbcatalog.profilefiles.jupyterhub import find_singleuser
 
 
@@ -28,4 +29,6 @@ def detect(document: Any) -> str | None:
         return "catalog"
     if find_singleuser(document) is not None:
         return "z2jh"
+    if images == [] and set(document) <= set(TOP_KEYS):
+        return "catalog"  # a catalog the admin is just starting: nothing to audit, but not a stranger
     return None

@@ -8,6 +8,7 @@ stale, missing, mutable, well- and badly-scheduled images, and the findings must
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from dataclasses import dataclass
@@ -381,3 +382,10 @@ def test_audit_of_oci_layouts_in_the_demo(capsys: pytest.CaptureFixture[str], tm
     assert result.code == 1, result.err
     findings = {(f["kind"], f["current"], f["suggested"]) for f in result.json()["findings"]}
     assert findings == {("stale-tag", "v1.9.1", "v1.10.0"), ("stale-base", "base:v1.9.1", "base:v1.10.0")}
+
+
+def test_audit_of_an_empty_catalog_finds_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    catalog = tmp_path / "catalog.yaml"
+    catalog.write_text("# starting out\nimages: []\n")
+    result = run_cli(capsys, "audit", "--catalog", str(catalog), "--json", "--no-cache")
+    assert (result.code, json.loads(result.out)["findings"], result.err) == (0, [], "")
