@@ -62,11 +62,12 @@ class _Connection:
     async def send(self, request: httpx.Request, write_timeout: float | None) -> None:
         """Head and body in one write; a server that hangs up early may still have answered."""
         assert isinstance(request.stream, httpx.AsyncByteStream)
-        head = h11.Request(method=request.method, target=request.url.raw_path, headers=request.headers.raw)
-        parts = [self._h11.send(head) or b""]
-        async for chunk in request.stream:
-            parts.append(self._h11.send(h11.Data(data=chunk)) or b"")
-        parts.append(self._h11.send(h11.EndOfMessage()) or b"")
+        with _mapped(httpx.WriteTimeout, httpx.WriteError):  # h11 refuses, say, a header with a newline
+            head = h11.Request(method=request.method, target=request.url.raw_path, headers=request.headers.raw)
+            parts = [self._h11.send(head) or b""]
+            async for chunk in request.stream:
+                parts.append(self._h11.send(h11.Data(data=chunk)) or b"")
+            parts.append(self._h11.send(h11.EndOfMessage()) or b"")
         try:
             with _mapped(httpx.WriteTimeout, httpx.WriteError):
                 async with asyncio.timeout(write_timeout):

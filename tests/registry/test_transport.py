@@ -61,3 +61,12 @@ async def test_cookies_a_registry_sets_are_never_sent_back() -> None:
             (await client.get("http://127.0.0.1:1/v2/")).raise_for_status()
         assert not client.cookies
     assert sent == [None, None]
+
+
+async def test_a_header_http_cannot_carry_is_an_httpx_error(registry: RegistryServer) -> None:
+    """A token with a newline in it, say: the retry policy and the CLI know httpx's errors, not h11's."""
+    async with Session(SessionOptions(cache_dir=None)) as session:
+        client = session.client("plain")
+        with pytest.raises(httpx.LocalProtocolError):
+            await client.get(f"{registry.url}/v2/", headers={"Authorization": "Bearer a\r\nX-Injected: 1"})
+        assert (await client.get(f"{registry.url}/v2/")).status_code == 200
