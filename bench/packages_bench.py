@@ -11,6 +11,8 @@ The image: a real Debian rootfs from debootstrap (members named ./..., like debo
 Python's site-packages as a conda prefix, Debian's R site-library, generated conda-meta records and
 JupyterLab extensions, /usr/share/doc (many small files). Image B adds an upgrade layer. Layers,
 rootfs and registry storage are kept under bench/.work/packages/ so they are built and pushed once.
+Its size follows the machine (1.3 GB with this project's dev install and r-cran-tidyverse; needs
+debootstrap, curl and an R site-library).
 
 Run: python bench/packages_bench.py [--runs N]
 """
@@ -126,7 +128,12 @@ def upgrade_tree(rootfs: Path) -> Path:
     return tree
 
 
+R_SITE_LIBRARY = Path("/usr/lib/R/site-library")
+
+
 def layer_specs(rootfs: Path) -> tuple[list[LayerSpec], LayerSpec]:
+    if not R_SITE_LIBRARY.is_dir():  # tar would quietly write an empty layer
+        sys.exit(f"{R_SITE_LIBRARY} is missing: apt-get install --no-install-recommends r-cran-tidyverse")
     gen, up = generated_tree(), upgrade_tree(rootfs)
     common = ["--numeric-owner", "--owner=0", "--group=0", "--sort=name"]
     specs = [
