@@ -20,6 +20,8 @@ import h11
 import httpx
 
 READ_SIZE = 64 * 1024
+#: The StreamReader's limit, and the largest read of a Content-Length body (a read returns what has
+#: arrived, up to this).
 READ_LIMIT = 1 << 20
 #: Largest response head accepted (httpcore's figure).
 MAX_HEAD_BYTES = 100 * 1024
@@ -43,6 +45,50 @@ def _mapped(timeout_error: type[httpx.TimeoutException], os_error: type[httpx.Tr
         raise os_error(str(exc) or type(exc).__name__) from exc
 
 
+class _StallGuard:
+    """Fails a read that waits ``seconds`` for data, without a timer per read.
+
+    A body arrives in thousands of reads; an ``asyncio.timeout`` around each scheduled and
+    cancelled a timer every time. Here each read enters a timer-less ``asyncio.Timeout`` and one
+    watchdog, re-armed at most once per ``seconds``, expires the read still pending at its due time
+    (asyncio then raises TimeoutError as it would for its own timer).
+    """
+
+    def __init__(self, seconds: float | None) -> None:
+        self._seconds = seconds
+        self._loop = asyncio.get_running_loop()
+        self._pending: asyncio.Timeout | None = None
+        self._started = 0.0
+        self._watchdog: asyncio.TimerHandle | None = None
+
+    async def read(self, reader: asyncio.StreamReader, size: int) -> bytes:
+        if self._seconds is None:
+            return await reader.read(size)
+        async with asyncio.timeout(None) as pending:
+            self._pending, self._started = pending, self._loop.time()
+            if self._watchdog is None:
+                self._watchdog = self._loop.call_at(self._started + self._seconds, self._check)
+            try:
+                return await reader.read(size)
+            finally:
+                self._pending = None
+
+    def _check(self) -> None:
+        self._watchdog = None
+        if self._pending is None or self._seconds is None:
+            return  # between reads: the next read arms a new watchdog
+        due = self._started + self._seconds
+        if self._loop.time() >= due:
+            self._pending.reschedule(self._loop.time())
+        else:
+            self._watchdog = self._loop.call_at(due, self._check)
+
+    def close(self) -> None:
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            self._watchdog = None
+
+
 class _Connection:
     """One keep-alive connection: an h11 state machine over an asyncio stream pair."""
 
@@ -50,8 +96,15 @@ class _Connection:
         self.origin = origin
         self._reader = reader
         self._writer = writer
-        self._h11 = h11.Connection(h11.CLIENT, max_incomplete_event_size=MAX_HEAD_BYTES)
+        self._h11 = self._new_h11()
+        #: A body read past h11 (see ``fixed_length``): None while none is, else whether it ended
+        #: so that the connection can carry the next request.
+        self._bypassed: bool | None = None
         self.idle_since = time.monotonic()
+
+    @staticmethod
+    def _new_h11() -> h11.Connection:
+        return h11.Connection(h11.CLIENT, max_incomplete_event_size=MAX_HEAD_BYTES)
 
     def usable(self, expiry: float | None) -> bool:
         """Idle, not closed or half-closed by the server, not older than the keep-alive expiry."""
@@ -94,12 +147,54 @@ class _Connection:
             if not isinstance(event, h11.InformationalResponse):
                 raise httpx.RemoteProtocolError(f"unexpected {type(event).__name__} before the response")
 
+    def fixed_length(self, method: str, head: h11.Response) -> int | None:
+        """The Content-Length of a body that it alone frames (no Transfer-Encoding, not a HEAD's,
+        204's or 304's), else None: such a body is read straight off the stream, since through h11
+        every byte is copied twice more and each read costs several state-machine events."""
+        if method == "HEAD" or head.status_code in (204, 304) or self._h11.their_state is not h11.SEND_BODY:
+            return None
+        length = None
+        for name, value in head.headers:  # h11 lower-cased the names and checked Content-Length
+            if name == b"transfer-encoding":
+                return None
+            if name == b"content-length":
+                length = int(value)
+        return length
+
+    async def fixed_body(self, length: int, guard: _StallGuard) -> AsyncIterator[bytes]:
+        """The body, as it arrives in reads of up to ``READ_LIMIT``; a fresh h11 state machine takes
+        the connection on for the next request when the body ended exactly and both sides keep it alive."""
+        buffered, _ = self._h11.trailing_data  # what arrived with the head
+        keep_alive = self._h11.our_state is h11.DONE  # h11 turns it MUST_CLOSE when either side says close
+        self._h11, self._bypassed = self._new_h11(), False
+        if len(buffered) > length:
+            yield buffered[:length]
+            return  # bytes past the body: the connection is out of step and not reused
+        if buffered:
+            yield buffered
+        remaining = length - len(buffered)
+        while remaining:
+            with _mapped(httpx.ReadTimeout, httpx.ReadError):
+                data = await guard.read(self._reader, min(remaining, READ_LIMIT))
+            if not data:
+                raise httpx.RemoteProtocolError(
+                    f"peer closed connection without sending complete message body "
+                    f"(received {length - remaining} bytes, expected {length})"
+                )
+            remaining -= len(data)
+            yield data
+        self._bypassed = keep_alive
+
     def finished_cleanly(self) -> bool:
         """Both sides done, so the connection can carry the next request.
 
         A body nobody read (a HEAD's, an error's) may already sit in the buffer: it is consumed
         here without waiting for the network, so such responses don't cost a new connection.
         """
+        if self._bypassed is not None:
+            clean, self._bypassed = self._bypassed, None
+            self.idle_since = time.monotonic()
+            return clean
         try:
             while self._h11.their_state is h11.SEND_BODY:
                 if self._h11.next_event() in (h11.NEED_DATA, h11.PAUSED):
@@ -126,15 +221,26 @@ class _Connection:
 class _ResponseBody(httpx.AsyncByteStream):
     """Streams the body as it arrives; closing it returns the connection to the pool when reusable."""
 
-    def __init__(self, transport: AsyncioTransport, connection: _Connection, read_timeout: float | None) -> None:
+    def __init__(
+        self, transport: AsyncioTransport, connection: _Connection, read_timeout: float | None, length: int | None
+    ) -> None:
         self._transport = transport
         self._connection: _Connection | None = connection
         self._read_timeout = read_timeout
+        self._length = length
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         connection = self._connection
         if connection is None:
             raise httpx.StreamClosed()
+        if self._length is not None:
+            guard = _StallGuard(self._read_timeout)
+            try:
+                async for chunk in connection.fixed_body(self._length, guard):
+                    yield chunk
+            finally:
+                guard.close()
+            return
         while True:
             event = await connection.next_event(self._read_timeout)
             if isinstance(event, h11.Data):
@@ -183,7 +289,7 @@ class AsyncioTransport(httpx.AsyncBaseTransport):
         return httpx.Response(
             head.status_code,
             headers=head.headers.raw_items(),
-            stream=_ResponseBody(self, connection, timeouts.get("read")),
+            stream=_ResponseBody(self, connection, timeouts.get("read"), connection.fixed_length(request.method, head)),
             extensions={"http_version": b"HTTP/" + head.http_version, "reason_phrase": head.reason},
         )
 
