@@ -16,7 +16,7 @@ from pathlib import Path
 
 from nbcatalog.catalog import Catalog
 from nbcatalog.errors import NbcatalogError
-from nbcatalog.exporters.common import ExportResult, body_hash, split_header
+from nbcatalog.exporters.common import ExportResult, body_hash, edited_by_hand, split_header
 from nbcatalog.exporters.gpu import plan_gpu
 
 FORMATS = ("kubeflow", "jupyterhub", "kubespawner", "workspacekind")
@@ -155,10 +155,7 @@ def _generated_before(path: Path) -> bool:
 def _refuse_hand_edits(planned: PlannedFile) -> None:
     """Every file an export writes (the ConfigMap and kustomization too) keeps edits made by hand."""
     existing = _read(planned.path)
-    if existing is None:
-        return
-    recorded, body = split_header(existing)
-    if recorded is not None and recorded != body_hash(body):
+    if existing is not None and edited_by_hand(existing):
         raise HandEditedError(
             f"edited by hand since nbcatalog wrote it ({_differing_lines(existing, planned.text)}); "
             "move the change into the catalog, or pass --force",
