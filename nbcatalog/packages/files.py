@@ -7,7 +7,7 @@ path component first and only then looks at parents.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from nbcatalog.packages import conda, dpkg, jupyterlab, pip, rlib
 from nbcatalog.packages.model import ParsedFile
@@ -21,9 +21,15 @@ MAX_PLAIN_FILE = 1024 * 1024
 #: ``inspect --deep``, which needs the users for its Kubeflow checks, reads each layer once, and
 #: ``packages`` after it reads none. Path -> size cap.
 PLAIN_FILES: dict[str, int] = {"etc/passwd": MAX_PLAIN_FILE}
-_PLAIN_ANCESTORS = frozenset(
-    "/".join(path.split("/")[:depth]) for path in PLAIN_FILES for depth in range(1, path.count("/") + 1)
-)
+
+
+def parent_dirs(paths: Iterable[str]) -> frozenset[str]:
+    """Every directory above each relative path (``etc`` for ``etc/passwd``): a symlink standing for one
+    of them may redirect the file, so the scanner records it."""
+    return frozenset("/".join(path.split("/")[:depth]) for path in paths for depth in range(1, path.count("/") + 1))
+
+
+_PLAIN_ANCESTORS = parent_dirs(PLAIN_FILES)
 
 MAX_STATUS_BYTES = 64 * 1024 * 1024
 MAX_RECORD_BYTES = 16 * 1024 * 1024

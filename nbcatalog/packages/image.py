@@ -228,7 +228,7 @@ async def image_files(
     if wanted and all(package_files.PLAIN_FILES.get(path) == max_size for path in wanted):
         kept = (await image_packages(session, ref, progress=progress)).files
         return {"/" + path: kept["/" + path] for path in wanted if "/" + path in kept}
-    ancestors = {"/".join(p.split("/")[:depth]) for p in wanted for depth in range(1, p.count("/") + 1)}
+    ancestors = package_files.parent_dirs(wanted)
     parser = "files/" + hashlib.sha256(f"{max_size}\0{chr(0).join(wanted)}".encode()).hexdigest()[:16]
     wanted_set = set(wanted)
 
