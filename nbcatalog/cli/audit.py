@@ -69,9 +69,9 @@ def _check_usage(args: argparse.Namespace) -> str:
     for option, value in cluster_only.items():
         if value is not None and not args.cluster:
             raise BadInputError(f"{option} goes with --cluster", where=option)
-    if args.json and args.output_format not in (None, "json"):
-        raise BadInputError(f"--json and --format {args.output_format} ask for two outputs", where="--json")
-    return "json" if args.json else args.output_format or "table"
+    from nbcatalog.cli.common import output_format
+
+    return output_format(args.json, args.output_format, "table")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -36,6 +36,13 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+def output_format(json_flag: bool, chosen: str | None, default: str) -> str:
+    """``--json`` is ``--format json``; with another ``--format`` it asks for two outputs (bad usage)."""
+    if json_flag and chosen not in (None, "json"):
+        raise BadInputError(f"--json and --format {chosen} ask for two outputs", where="--json")
+    return "json" if json_flag else chosen or default
+
+
 def configure_logging(debug: bool) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(RedactingFilter())

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from nbcatalog.errors import EXIT_FAILED, EXIT_OK, BadInputError
+from nbcatalog.errors import EXIT_FAILED, EXIT_OK
 from nbcatalog.lineage import LineageEntry, tree_roots
 
 if TYPE_CHECKING:
@@ -173,12 +173,10 @@ async def _lineage(session: Session, args: argparse.Namespace) -> list[LineageRu
 
 
 def run(args: argparse.Namespace) -> int:
-    from nbcatalog.cli.common import run_with_session
+    from nbcatalog.cli.common import output_format, run_with_session
     from nbcatalog.cli.output import print_json, use_colour
 
-    if args.json and args.format not in (None, "json"):
-        raise BadInputError(f"--json and --format {args.format} ask for two outputs", where="--json")
-    fmt = "json" if args.json else args.format or "tree"
+    fmt = output_format(args.json, args.format, "tree")
 
     async def work(session: Session) -> list[LineageRun]:
         return await _lineage(session, args)
