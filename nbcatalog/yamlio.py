@@ -80,6 +80,72 @@ def _round_trip_yaml() -> Any:
     return yaml
 
 
+#: Deepest flow nesting (``[[[...`` / ``{{{...``) any YAML nbcatalog reads may have. Real files stay
+#: under 10; the libraries' own limits differ by loader and version (PyYAML 6.0.4's C loader stops at
+#: 1000 with its own message, the pure loader and ruamel recurse until RecursionError), so the one
+#: check that gives the same error everywhere is ours, before any parser runs.
+MAX_YAML_NESTING = 200
+
+_FLOW_OPENERS_AFTER = frozenset(":-,[{?")
+
+
+def check_nesting(text: str, source: str, limit: int = MAX_YAML_NESTING) -> None:
+    """Refuse flow collections nested deeper than ``limit``, naming ``source:line:col`` of the bracket.
+
+    A scan of the raw text, independent of the YAML library: quoted scalars and comments are skipped,
+    and a bracket outside any collection counts only where YAML would read it as one (at the start of a
+    value), so ``key: a[b`` is not nesting. Block (indentation) nesting needs the text to grow with the
+    square of the depth and is left to the parsers' RecursionError handling.
+    """
+    depth = 0
+    line = 1
+    line_start = 0
+    quote = ""
+    prev = ""  # last significant character outside scalars on this line
+    i = 0
+    n = len(text)
+    while i < n:
+        ch = text[i]
+        if quote:
+            if ch == "\\" and quote == '"':
+                i += 2
+                continue
+            if ch == quote:
+                if quote == "'" and i + 1 < n and text[i + 1] == "'":
+                    i += 2
+                    continue
+                quote = ""
+                prev = "x"
+            elif ch == "\n":
+                line += 1
+                line_start = i + 1
+            i += 1
+            continue
+        if ch == "\n":
+            line += 1
+            line_start = i + 1
+            prev = ""
+        elif ch == "#" and (i == 0 or text[i - 1] in " \t\n"):
+            end = text.find("\n", i)
+            i = n if end < 0 else end
+            continue
+        elif ch in "'\"" and (depth or prev in _FLOW_OPENERS_AFTER or prev == ""):
+            quote = ch
+        elif ch in "[{" and (depth or prev in _FLOW_OPENERS_AFTER or prev == ""):
+            depth += 1
+            if depth > limit:
+                raise CatalogError(
+                    f"YAML nested too deeply (more than {limit} levels)", where=f"{source}:{line}:{i - line_start + 1}"
+                )
+            prev = ch
+        elif ch in "]}" and depth:
+            depth -= 1
+            prev = "x"
+        elif ch not in " \t\r":
+            prev = ch if ch in ",:-?" else "x"
+        i += 1
+
+
 _LENIENT_CONSTRUCTOR: Any = None
 
 
@@ -118,6 +184,7 @@ def load_yaml(text: str, source: str) -> Any:
     """Parse ``text`` round-trip; a syntax error becomes a CatalogError naming ``source:line:col``."""
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
+    check_nesting(text, source)
     try:
         return _round_trip_yaml().load(text)
     except MarkedYAMLError as exc:

@@ -121,3 +121,63 @@ def test_a_failed_write_is_a_one_line_error_and_leaves_no_temp_file(tmp_path: Pa
     assert str(caught.value).startswith(f"{blocker / 'catalog.yaml'}: cannot write: ")
     assert caught.value.exit_code == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
+
+
+# --- the nesting check that gives one error under every YAML loader and version -------------------
+
+DEEP_FLOW = "[" * 1200 + "]" * 1200
+
+
+def test_check_nesting_names_line_and_column_of_the_bracket() -> None:
+    from nbcatalog.errors import CatalogError
+    from nbcatalog.yamlio import MAX_YAML_NESTING, check_nesting
+
+    with pytest.raises(CatalogError) as info:
+        check_nesting(f"a: 1\nb: {DEEP_FLOW}\n", "f.yaml")
+    assert "nested too deeply" in info.value.message
+    assert info.value.where == f"f.yaml:2:{4 + MAX_YAML_NESTING}"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "key: a" + "[" * 500 + "\n",  # a plain scalar: not a collection
+        "key: '" + "[" * 500 + "'\n",
+        'key: "' + "{" * 500 + '\\" "\n',
+        "# " + "[" * 500 + "\nkey: 1\n",
+        "key: [" + "[1], " * 500 + "]\n",  # wide, not deep
+        "key: " + "[" * 200 + "]" * 200 + "\n",  # exactly at the limit
+    ],
+)
+def test_check_nesting_leaves_real_text_alone(text: str) -> None:
+    from nbcatalog.yamlio import check_nesting
+
+    check_nesting(text, "f.yaml")
+
+
+@pytest.mark.parametrize("loader", ["SafeLoader", "CSafeLoader"])
+def test_deep_profile_file_is_the_same_error_under_both_pyyaml_loaders(
+    loader: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PyYAML 6.0.4's C loader stops at depth 1000 with its own words; ours come first, for both."""
+    import yaml
+
+    from nbcatalog.errors import BadInputError
+    from nbcatalog.profilefiles.yamlpos import load_yaml_all
+
+    if not hasattr(yaml, loader):
+        pytest.skip(f"this PyYAML has no {loader}")
+    monkeypatch.setattr(yaml, "CSafeLoader", getattr(yaml, loader), raising=False)
+    with pytest.raises(BadInputError) as info:
+        load_yaml_all(f"singleuser:\n  profileList: {DEEP_FLOW}\n", "values.yaml")
+    assert "nested too deeply" in info.value.message
+    assert info.value.where is not None and info.value.where.startswith("values.yaml:2:")
+
+
+def test_deep_catalog_is_the_same_error_under_ruamel() -> None:
+    from nbcatalog.errors import CatalogError
+    from nbcatalog.yamlio import load_yaml
+
+    with pytest.raises(CatalogError) as info:
+        load_yaml(f"images: {DEEP_FLOW}\n", "catalog.yaml")
+    assert "nested too deeply" in info.value.message and info.value.where == "catalog.yaml:1:209"

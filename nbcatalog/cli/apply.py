@@ -15,6 +15,7 @@ import yaml
 
 from nbcatalog.cluster import JWA_NAMESPACE, SPAWNER_KEY, Change, ClusterOptions
 from nbcatalog.errors import BadInputError
+from nbcatalog.yamlio import check_nesting
 
 FORMATS = ("kubeflow", "jupyterhub", "workspacekind")
 HELM_NOTE = (
@@ -79,6 +80,7 @@ def _input_file(args: argparse.Namespace) -> Path:
 def _documents(path: Path) -> tuple[str, list[Any]]:
     try:
         text = path.read_text(encoding="utf-8")
+        check_nesting(text, str(path))
         return text, [doc for doc in yaml.safe_load_all(text) if doc is not None]
     except (OSError, UnicodeDecodeError) as exc:
         raise BadInputError(f"cannot read: {exc}", where=str(path)) from None

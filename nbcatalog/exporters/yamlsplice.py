@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 from nbcatalog.errors import CatalogError
+from nbcatalog.yamlio import check_nesting
 
 _PLAIN_SAFE = re.compile(r"^[A-Za-z0-9_/][A-Za-z0-9_./:@+-]*$")
 _RESOLVES_TO_OTHER = re.compile(
@@ -35,6 +36,7 @@ class Splice:
 
 def compose(text: str, source: str) -> yaml.Node | None:
     """The node tree of the first document, with marks; syntax errors name source:line:col."""
+    check_nesting(text, source)
     try:
         return yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
