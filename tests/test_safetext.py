@@ -1,0 +1,42 @@
+"""safe_text: terminal controls from registries and files never reach a terminal raw."""
+
+from __future__ import annotations
+
+import pytest
+
+from nbcatalog.safetext import safe_markup, safe_text
+
+
+@pytest.mark.parametrize(
+    ("raw", "shown"),
+    [
+        ("v1.0", "v1.0"),
+        ("caf\u00e9 \u00fc", "caf\u00e9 \u00fc"),
+        ("\x1b]52;c;aGk=\x07", "\\x1b]52;c;aGk=\\x07"),  # OSC 52 clipboard write
+        ("\x9b2J", "\\x9b2J"),  # 8-bit CSI: clear screen
+        ("a\rb", "a\\x0db"),
+        ("a\nb\tc", "a\\x0ab\\x09c"),
+        ("\x7f\x00", "\\x7f\\x00"),
+        ("v1\u202e0.1", "v1\\u202e0.1"),  # right-to-left override
+        ("a\u2066b\u2069", "a\\u2066b\\u2069"),
+        ("C:\\path\\x1b", "C:\\path\\x1b"),  # backslashes stay as they are
+    ],
+)
+def test_controls_become_visible_escapes(raw: str, shown: str) -> None:
+    assert safe_text(raw) == shown
+
+
+def test_newlines_and_tabs_kept_only_when_allowed() -> None:
+    assert safe_text("a\nb\tc\r\x1b", allow_newlines=True) == "a\nb\tc\\x0d\\x1b"
+    assert safe_text("a\nb\tc", allow_tab=True) == "a\\x0ab\tc"
+
+
+def test_non_strings_are_converted() -> None:
+    assert safe_text(8080) == "8080"
+
+
+def test_markup_variant_escapes_rich_markup_and_controls() -> None:
+    from rich.text import Text
+
+    shown = safe_markup("[bold red]x[/]\x1b[2J")
+    assert Text.from_markup(shown).plain == "[bold red]x[/]\\x1b[2J"
