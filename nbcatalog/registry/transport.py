@@ -4,7 +4,8 @@ httpx keeps everything above the wire (auth flow, redirects, URLs, headers, deco
 this replaces httpcore's pool underneath. Measured on loopback, a registry request is CPU-bound in
 the HTTP stack, and httpcore's anyio locks, events and cancel scopes plus its pool's per-request
 scan of every connection were ~30% of it; importing anyio's backend alone cost every command ~15 ms.
-Proxies from the environment still go through httpx's own transport (httpx mounts them itself).
+httpx mounts environment proxies only on a client without a transport of its own, so this one
+routes by them itself (``proxyenv``): CONNECT tunnels for HTTPS, absolute-form requests for HTTP.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from typing import Any
 import h11
 import httpx
 
+from nbcatalog.registry.proxyenv import ProxyEnv, ProxyURL
+
 READ_SIZE = 64 * 1024
 #: The StreamReader's limit, and the largest read of a Content-Length body (a read returns what has
 #: arrived, up to this).
@@ -28,6 +31,9 @@ MAX_HEAD_BYTES = 100 * 1024
 CLOSE_TIMEOUT_S = 2.0
 
 Origin = tuple[bytes, bytes, int]
+#: What a connection may be reused for: direct or tunnelled connections serve one origin (a tunnel
+#: is TLS to that registry), forwarded plain HTTP (origin None) any origin through that proxy.
+PoolKey = tuple[Origin | None, ProxyURL | None]
 
 
 @contextlib.contextmanager
@@ -90,10 +96,20 @@ class _StallGuard:
 
 
 class _Connection:
-    """One keep-alive connection: an h11 state machine over an asyncio stream pair."""
+    """One keep-alive connection: an h11 state machine over an asyncio stream pair.
 
-    def __init__(self, origin: Origin, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.origin = origin
+    Through a forwarding proxy (``forward``) requests go in absolute form with its credentials.
+    """
+
+    def __init__(
+        self,
+        key: PoolKey,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        forward: ProxyURL | None = None,
+    ) -> None:
+        self.key = key
+        self.forward = forward
         self._reader = reader
         self._writer = writer
         self._h11 = self._new_h11()
@@ -116,7 +132,12 @@ class _Connection:
         """Head and body in one write; a server that hangs up early may still have answered."""
         assert isinstance(request.stream, httpx.AsyncByteStream)
         with _mapped(httpx.WriteTimeout, httpx.WriteError):  # h11 refuses, say, a header with a newline
-            head = h11.Request(method=request.method, target=request.url.raw_path, headers=request.headers.raw)
+            target, headers = request.url.raw_path, request.headers.raw
+            if self.forward is not None:
+                target = request.url.raw_scheme + b"://" + request.url.netloc + target
+                if self.forward.authorization:  # on the wire only: never in request.headers, never logged
+                    headers = [*headers, (b"Proxy-Authorization", self.forward.authorization.encode("ascii"))]
+            head = h11.Request(method=request.method, target=target, headers=headers)
             parts = [self._h11.send(head) or b""]
             async for chunk in request.stream:
                 parts.append(self._h11.send(h11.Data(data=chunk)) or b"")
@@ -257,9 +278,15 @@ class _ResponseBody(httpx.AsyncByteStream):
 
 
 class AsyncioTransport(httpx.AsyncBaseTransport):
-    """At most ``max_connections`` requests in flight, ``max_keepalive_connections`` idle ones kept."""
+    """At most ``max_connections`` requests in flight, ``max_keepalive_connections`` idle ones kept.
 
-    def __init__(self, ssl_context: ssl.SSLContext, limits: httpx.Limits) -> None:
+    ``proxies`` routes each origin directly or through a proxy; None connects directly always.
+    """
+
+    def __init__(self, ssl_context: ssl.SSLContext, limits: httpx.Limits, proxies: ProxyEnv | None = None) -> None:
+        self._proxies = proxies or ProxyEnv()
+        #: Each origin's proxy (or None), decided once: NO_PROXY is not matched on every request.
+        self._routes: dict[Origin, ProxyURL | None] = {}
         self._ssl_context = ssl_context
         self._ssl_context.set_alpn_protocols(["http/1.1"])
         self._slots = asyncio.Semaphore(limits.max_connections or 100)
@@ -277,9 +304,12 @@ class AsyncioTransport(httpx.AsyncBaseTransport):
                 await self._slots.acquire()
         connection: _Connection | None = None
         try:
-            connection = self._reuse(origin) or await self._connect(origin, request, timeouts.get("connect"))
+            key = self._pool_key(origin)
+            connection = self._reuse(key) or await self._connect(key, origin, request, timeouts)
             await connection.send(request, timeouts.get("write"))
             head = await connection.response_head(timeouts.get("read"))
+            if head.status_code == 407 and connection.forward is not None:  # the proxy's answer, not the registry's
+                raise _refused(connection.forward, f"to forward to {request.url.netloc.decode('ascii')}", head)
         except BaseException:
             if connection is not None:
                 self._open.discard(connection)
@@ -293,9 +323,17 @@ class AsyncioTransport(httpx.AsyncBaseTransport):
             extensions={"http_version": b"HTTP/" + head.http_version, "reason_phrase": head.reason},
         )
 
-    def _reuse(self, origin: Origin) -> _Connection | None:
+    def _pool_key(self, origin: Origin) -> PoolKey:
+        if origin not in self._routes:
+            scheme, host, port = origin
+            route = self._proxies.proxy_for(scheme.decode("ascii"), host.decode("ascii"), port)
+            self._routes[origin] = route
+        proxy = self._routes[origin]
+        return (None if proxy is not None and origin[0] == b"http" else origin), proxy
+
+    def _reuse(self, key: PoolKey) -> _Connection | None:
         for connection in reversed(self._idle):
-            if connection.origin == origin:
+            if connection.key == key:
                 self._idle.remove(connection)
                 if connection.usable(self._expiry):
                     return connection
@@ -303,20 +341,56 @@ class AsyncioTransport(httpx.AsyncBaseTransport):
                 connection.close()
         return None
 
-    async def _connect(self, origin: Origin, request: httpx.Request, connect_timeout: float | None) -> _Connection:
+    async def _connect(
+        self, key: PoolKey, origin: Origin, request: httpx.Request, timeouts: dict[str, float | None]
+    ) -> _Connection:
         scheme, host, port = origin
         if scheme not in (b"http", b"https"):
             raise httpx.UnsupportedProtocol(f"unsupported URL scheme {scheme.decode('ascii', 'replace')!r}")
         tls = self._ssl_context if scheme == b"https" else None
         server_hostname = (request.extensions.get("sni_hostname") or host.decode("ascii")) if tls else None
-        with _mapped(httpx.ConnectTimeout, httpx.ConnectError):
-            async with asyncio.timeout(connect_timeout):
-                reader, writer = await asyncio.open_connection(
-                    host.decode("ascii"), port, ssl=tls, server_hostname=server_hostname, limit=READ_LIMIT
-                )
-        connection = _Connection(origin, reader, writer)
+        proxy = key[1]
+        if proxy is None:
+            with _mapped(httpx.ConnectTimeout, httpx.ConnectError):
+                async with asyncio.timeout(timeouts.get("connect")):
+                    reader, writer = await asyncio.open_connection(
+                        host.decode("ascii"), port, ssl=tls, server_hostname=server_hostname, limit=READ_LIMIT
+                    )
+            connection = _Connection(key, reader, writer)
+        else:
+            connection = await self._via_proxy(key, proxy, origin, tls, server_hostname, timeouts)
         self._open.add(connection)
         return connection
+
+    async def _via_proxy(
+        self,
+        key: PoolKey,
+        proxy: ProxyURL,
+        origin: Origin,
+        tls: ssl.SSLContext | None,
+        server_hostname: str | None,
+        timeouts: dict[str, float | None],
+    ) -> _Connection:
+        """TCP to the proxy; for HTTPS a CONNECT tunnel, then TLS to the registry as if direct.
+
+        Failing to reach the proxy or to get a tunnel from it is an ``httpx.ProxyError`` (or a
+        ``ConnectTimeout``): transport errors, so retried like any other, naming the proxy by
+        ``host:port`` only. TLS inside the tunnel fails exactly as a direct handshake would.
+        """
+        with _naming(proxy), _mapped(httpx.ConnectTimeout, httpx.ProxyError):
+            async with asyncio.timeout(timeouts.get("connect")):
+                reader, writer = await asyncio.open_connection(proxy.host, proxy.port, limit=READ_LIMIT)
+        if tls is None:
+            return _Connection(key, reader, writer, forward=proxy)
+        try:
+            await _tunnel(proxy, origin, reader, writer, timeouts)
+            with _mapped(httpx.ConnectTimeout, httpx.ConnectError):
+                async with asyncio.timeout(timeouts.get("connect")):
+                    await writer.start_tls(tls, server_hostname=server_hostname)
+        except BaseException:
+            writer.close()
+            raise
+        return _Connection(key, reader, writer)
 
     async def release(self, connection: _Connection) -> None:
         """Back to the idle list when the exchange finished cleanly, else closed."""
@@ -357,19 +431,86 @@ class RegistryClient(httpx.AsyncClient):
             raise ValueError("registry clients keep no cookies")
 
 
+@contextlib.contextmanager
+def _naming(proxy: ProxyURL) -> Iterator[None]:
+    """Prefixes a transport error with the proxy, so the one error line says which hop failed."""
+    try:
+        yield
+    except httpx.TransportError as exc:
+        raise type(exc)(f"{proxy}: {exc}") from exc
+
+
+async def _tunnel(
+    proxy: ProxyURL,
+    origin: Origin,
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    timeouts: dict[str, float | None],
+) -> None:
+    """``CONNECT host:port`` and a 2xx answer, its head bounded like any response's.
+
+    The proxy sends nothing past its answer until the client speaks TLS, so the stream holds no
+    leftover bytes when it is upgraded.
+    """
+    _, host, port = origin
+    authority = (b"[" + host + b"]" if b":" in host else host) + b":%d" % port
+    headers = [(b"Host", authority)]
+    if proxy.authorization:
+        headers.append((b"Proxy-Authorization", proxy.authorization.encode("ascii")))
+    state = h11.Connection(h11.CLIENT, max_incomplete_event_size=MAX_HEAD_BYTES)
+    with _naming(proxy), _mapped(httpx.ConnectTimeout, httpx.ProxyError):
+        data = state.send(h11.Request(method=b"CONNECT", target=authority, headers=headers)) or b""
+        data += state.send(h11.EndOfMessage()) or b""
+        async with asyncio.timeout(timeouts.get("write")):
+            writer.write(data)
+            await writer.drain()
+        while True:
+            event = state.next_event()
+            if event is h11.NEED_DATA:
+                async with asyncio.timeout(timeouts.get("read")):
+                    state.receive_data(await reader.read(READ_SIZE))
+            elif isinstance(event, h11.Response):
+                break
+            elif isinstance(event, h11.ConnectionClosed):
+                raise httpx.ProxyError("closed the connection without answering CONNECT")
+            elif not isinstance(event, h11.InformationalResponse):
+                raise httpx.ProxyError(f"unexpected {type(event).__name__} in answer to CONNECT")
+    if not 200 <= event.status_code < 300:
+        raise _refused(proxy, f"CONNECT {authority.decode('ascii')}", event)
+    if state.trailing_data[0]:
+        raise httpx.ProxyError(f"{proxy} sent data before the tunnel's TLS began")
+
+
+def _refused(proxy: ProxyURL, what: str, head: h11.Response) -> httpx.ProxyError:
+    """The proxy's own refusal; for 401/407 (tinyproxy answers a CONNECT with 401) what to change."""
+    detail = f"HTTP {head.status_code} {head.reason.decode('ascii', 'replace')}".rstrip()
+    if head.status_code in (401, 407):
+        wanted = (
+            "rejected the credentials" if proxy.authorization else "wants credentials: http://USER:PASSWORD@HOST:PORT"
+        )
+        detail += f" (the proxy {wanted})"
+    return httpx.ProxyError(f"{proxy} refused {what}: {detail}")
+
+
 def _default_port(request: httpx.Request) -> int:
     return 443 if request.url.raw_scheme == b"https" else 80
 
 
-def asyncio_transport(verify: ssl.SSLContext | bool, limits: httpx.Limits) -> httpx.AsyncBaseTransport:
-    """The transport the session's clients use; ``verify=False`` is TLS without verification."""
+def asyncio_transport(
+    verify: ssl.SSLContext | bool, limits: httpx.Limits, proxies: ProxyEnv | None = None
+) -> httpx.AsyncBaseTransport:
+    """The transport the session's clients use; ``verify=False`` is TLS without verification.
+
+    ``proxies`` defaults to the environment's, read now (a bad proxy URL is a ``BadInputError``).
+    """
+    proxies = ProxyEnv.from_environ() if proxies is None else proxies
     if isinstance(verify, ssl.SSLContext):
-        return AsyncioTransport(verify, limits)
+        return AsyncioTransport(verify, limits, proxies)
     if verify:
         from nbcatalog.registry.tls import verified_context
 
-        return AsyncioTransport(verified_context(None), limits)
+        return AsyncioTransport(verified_context(None), limits, proxies)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
-    return AsyncioTransport(context, limits)
+    return AsyncioTransport(context, limits, proxies)
