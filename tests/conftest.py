@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import pytest
 from hypothesis import settings
 
+from nbcatalog.cli.main import GLOBAL_OPTIONS
 from tests.support.images import (
     ManyTags,
     StandardImages,
@@ -28,6 +29,16 @@ from tests.support.tokenserver import (
     run_basic_registry,
     run_token_registry,
 )
+
+# Tests talk only to loopback servers they started; a machine's own proxy (a corporate CI runner's
+# HTTPS_PROXY) must not route them elsewhere. Cleared at import, before any session fixture pushes.
+# Tests of proxy support set these variables themselves.
+for _name in ("https_proxy", "http_proxy", "all_proxy", "no_proxy"):
+    os.environ.pop(_name, None)
+    os.environ.pop(_name.upper(), None)
+# Likewise the user's own settings of the global options must not change what the CLI tests see.
+for _name in [option.env for option in GLOBAL_OPTIONS] + ["NBCATALOG_DEMO_DIR"]:
+    os.environ.pop(_name, None)
 
 # CI must not fail on a new random draw: the "replay" profile draws the same examples every run.
 # `HYPOTHESIS_PROFILE=explore` draws fresh ones (and remembers failures), for hunting bugs locally.

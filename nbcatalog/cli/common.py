@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import os
 import re
 import sys
 from collections.abc import Awaitable, Callable
@@ -54,10 +53,8 @@ def configure_logging(debug: bool) -> None:
 
 
 def insecure_registries(args: argparse.Namespace) -> frozenset[str]:
-    hosts = set(getattr(args, "insecure_registries", None) or [])
-    env = os.environ.get("NBCATALOG_INSECURE_REGISTRIES", "")
-    hosts.update(h.strip() for h in env.split(",") if h.strip())
-    return frozenset(hosts)
+    """The flags' hosts and ``NBCATALOG_INSECURE_REGISTRIES``'s, joined by the parser (cli.main)."""
+    return frozenset(getattr(args, "insecure_registries", None) or [])
 
 
 def catalog_insecure_registries(catalog_path: str | None) -> set[str]:

@@ -11,10 +11,12 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
-from typing import NoReturn, Protocol
+from dataclasses import dataclass
+from typing import Literal, NoReturn, Protocol
 
 from nbcatalog import __version__
-from nbcatalog.errors import EXIT_FAILED, NbcatalogError
+from nbcatalog.errors import EXIT_FAILED, BadInputError, NbcatalogError
+from nbcatalog.oci import Platform
 
 #: name -> (module, one-line help). A command module defines ``add_arguments`` and ``run``.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -43,33 +45,118 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"nbcatalog: error: {message} (see `{self.prog} --help`)\n")
 
 
-def add_global_options(parser: argparse.ArgumentParser, *, suppress: bool = False) -> None:
-    """The contract's global options; ``suppress`` lets them follow the command without resetting."""
+@dataclass(frozen=True, slots=True)
+class GlobalOption:
+    """One global option and the environment variable that sets it when the flag is not given.
 
-    def default(value: object) -> object:
-        return argparse.SUPPRESS if suppress else value
+    One table, so the parser, the environment and the documentation (checked by the docs tests)
+    cannot drift apart. A flag always beats its variable; an empty variable counts as unset.
+    """
 
-    group = parser.add_argument_group("global options")
-    group.add_argument(
-        "--catalog",
-        metavar="PATH",
-        default=default(os.environ.get("NBCATALOG_CATALOG", "catalog.yaml")),
-        help="catalog file (default ./catalog.yaml, env NBCATALOG_CATALOG)",
-    )
-    group.add_argument(
+    flag: str
+    dest: str
+    env: str
+    kind: Literal["path", "hosts", "backend", "platform", "bool"]
+    default: object
+    metavar: str | None
+    help: str
+
+
+GLOBAL_OPTIONS: tuple[GlobalOption, ...] = (
+    GlobalOption("--catalog", "catalog", "NBCATALOG_CATALOG", "path", "catalog.yaml", "PATH", "catalog file"),
+    GlobalOption(
         "--insecure-registry",
-        metavar="HOST[:PORT]",
-        action="append",
-        dest="insecure_registries",
-        default=default([]),
-        help="allow plain HTTP / unverified TLS for this registry (repeatable)",
-    )
-    group.add_argument("--backend", choices=("httpx", "skopeo"), default=default("httpx"))
-    group.add_argument("--platform", metavar="OS/ARCH[/VARIANT]", default=default("linux/amd64"))
-    group.add_argument("--cache-dir", metavar="PATH", default=default(None))
-    group.add_argument("--no-cache", action="store_true", default=default(False))
-    group.add_argument("--ca-cert", metavar="PATH", default=default(None), help="extra CA bundle for TLS")
-    group.add_argument("--debug", action="store_true", default=default(False), help="tracebacks and HTTP log")
+        "insecure_registries",
+        "NBCATALOG_INSECURE_REGISTRIES",
+        "hosts",
+        (),
+        "HOST[:PORT]",
+        "allow plain HTTP / unverified TLS for this registry (repeatable; the variable is comma-separated)",
+    ),
+    GlobalOption("--backend", "backend", "NBCATALOG_BACKEND", "backend", "httpx", "httpx|skopeo", "registry backend"),
+    GlobalOption(
+        "--platform", "platform", "NBCATALOG_PLATFORM", "platform", "linux/amd64", "OS/ARCH[/VARIANT]", "image platform"
+    ),
+    GlobalOption("--cache-dir", "cache_dir", "NBCATALOG_CACHE_DIR", "path", None, "PATH", "cache directory"),
+    GlobalOption("--no-cache", "no_cache", "NBCATALOG_NO_CACHE", "bool", False, None, "no cache read or write"),
+    GlobalOption("--ca-cert", "ca_cert", "NBCATALOG_CA_CERT", "path", None, "PATH", "extra CA bundle for TLS"),
+    GlobalOption("--debug", "debug", "NBCATALOG_DEBUG", "bool", False, None, "tracebacks and HTTP log"),
+)
+
+BACKENDS = ("httpx", "skopeo")
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off"})
+
+
+def add_global_options(parser: argparse.ArgumentParser, *, suppress: bool = False) -> None:
+    """The contract's global options; ``suppress`` lets them follow the command without resetting.
+
+    Defaults are None here and filled in by :func:`apply_environment` after parsing, so a bad
+    variable is reported only when a command runs (``--help`` still works) and names the variable.
+    """
+    group = parser.add_argument_group("global options")
+    for option in GLOBAL_OPTIONS:
+        default = argparse.SUPPRESS if suppress else None
+        shown = f"default {option.default}; " if option.default not in (None, False, ()) else ""
+        text = f"{option.help} ({shown}env {option.env})"
+        if option.kind == "bool":
+            group.add_argument(option.flag, dest=option.dest, action="store_true", default=default, help=text)
+        elif option.kind == "hosts":
+            group.add_argument(
+                option.flag, dest=option.dest, action="append", metavar=option.metavar, default=default, help=text
+            )
+        elif option.kind == "backend":
+            group.add_argument(option.flag, dest=option.dest, choices=BACKENDS, default=default, help=text)
+        else:
+            group.add_argument(option.flag, dest=option.dest, metavar=option.metavar, default=default, help=text)
+
+
+def env_flag(name: str) -> bool:
+    """A boolean variable read leniently (before parsing, for ``--debug``); strict checks come later."""
+    return os.environ.get(name, "").strip().lower() in _TRUE
+
+
+def apply_environment(args: argparse.Namespace) -> argparse.Namespace:
+    """Fill every global option the command line left unset from its variable, then its default."""
+    for option in GLOBAL_OPTIONS:
+        given = getattr(args, option.dest, None)
+        raw = os.environ.get(option.env, "").strip()
+        if option.kind == "hosts":
+            hosts = list(given or [])
+            hosts.extend(h.strip() for h in raw.split(",") if h.strip())
+            setattr(args, option.dest, hosts)
+            continue
+        if given not in (None, False):
+            value: object = given
+            if option.kind == "platform":
+                _check_platform(str(given), option.flag)
+        elif raw:
+            value = _env_value(option, raw)
+        else:
+            value = option.default
+        setattr(args, option.dest, value)
+    return args
+
+
+def _check_platform(text: str, where: str) -> None:
+    try:
+        Platform.parse(text)
+    except ValueError as exc:
+        raise BadInputError(str(exc), where=where) from exc
+
+
+def _env_value(option: GlobalOption, raw: str) -> object:
+    where = f"environment variable {option.env}"
+    if option.kind == "bool":
+        word = raw.lower()
+        if word not in _TRUE | _FALSE:
+            raise BadInputError(f"{raw!r} is not a boolean (use 1/true/yes/on or 0/false/no/off)", where=where)
+        return word in _TRUE
+    if option.kind == "backend" and raw not in BACKENDS:
+        raise BadInputError(f"{raw!r} is not a backend (choose from {', '.join(BACKENDS)})", where=where)
+    if option.kind == "platform":
+        _check_platform(raw, where)
+    return raw
 
 
 def _top_parser() -> argparse.ArgumentParser:
@@ -91,7 +178,7 @@ def parse(argv: Sequence[str]) -> tuple[argparse.Namespace, CommandModule | None
     top = _top_parser()
     args = top.parse_args(argv)
     if args.command is None:
-        return args, None
+        return apply_environment(args), None
     if args.command not in COMMANDS:
         top.error(f"unknown command {args.command!r} (choose from {', '.join(COMMANDS)})")
     module_name, text = COMMANDS[args.command]
@@ -100,7 +187,7 @@ def parse(argv: Sequence[str]) -> tuple[argparse.Namespace, CommandModule | None
     module.add_arguments(sub)
     add_global_options(sub, suppress=True)
     sub.parse_args(args.rest, namespace=args)
-    return args, module
+    return apply_environment(args), module
 
 
 def _skip_unused_imports() -> None:
@@ -116,7 +203,7 @@ def _skip_unused_imports() -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     _skip_unused_imports()
     argv = list(sys.argv[1:] if argv is None else argv)
-    debug = "--debug" in argv
+    debug = "--debug" in argv or env_flag("NBCATALOG_DEBUG")
     try:
         args, module = parse(argv)
         if module is None:

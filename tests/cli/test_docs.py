@@ -42,3 +42,12 @@ def test_the_readme_carries_the_audit_cronjob_and_its_rbac() -> None:
     """Issue 6: the README shows the scheduled audit; it must be the manifest the cluster tests check."""
     deploy = (Path(__file__).resolve().parents[2] / "deploy" / "nbcatalog-audit.yaml").read_text(encoding="utf-8")
     assert f"```yaml\n{deploy}```" in README
+
+
+def test_every_global_option_variable_is_in_the_readme_table() -> None:
+    """Issue 11: one table lists each global option beside its environment variable."""
+    from nbcatalog.cli.main import GLOBAL_OPTIONS
+
+    for option in GLOBAL_OPTIONS:
+        row = next((line for line in README.splitlines() if line.startswith(f"| `{option.flag}")), None)
+        assert row is not None and f"`{option.env}`" in row, f"no table row for {option.flag} / {option.env}"
