@@ -17,7 +17,11 @@ from nbcatalog.errors import CatalogError, FileWriteError
 
 
 def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
-    """Replace ``path`` with ``text`` atomically, keeping an existing file's permissions.
+    """Replace ``path`` with ``text`` atomically, with the mode a user expects.
+
+    A replaced file keeps its mode; a new one gets ``0666 & ~umask`` (0644 under umask 022), as
+    ``open()`` would give it. mkstemp's 0600 must not survive the rename: a profile only its writer
+    can read breaks git, CI and kustomize for everyone else on the machine.
 
     A symlink (a catalog kept in a git checkout, linked from elsewhere) is written through: the file
     it points to is replaced, and the link stays a link.
@@ -33,22 +37,38 @@ def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
 def _replace_atomically(target: Path, text: str) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
-        mode: int | None = target.stat().st_mode & 0o7777
+        mode = target.stat().st_mode & 0o7777
     except FileNotFoundError:
-        mode = None
+        mode = 0o666 & ~current_umask()
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
-        if mode is not None:
-            os.chmod(tmp_name, mode)
+        os.chmod(tmp_name, mode)
         os.replace(tmp_name, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp_name)
         raise
+
+
+def current_umask() -> int:
+    """The process umask, read without changing it where Linux says it (``/proc/self/status``).
+
+    Elsewhere it is set and put back at once: ``os.umask`` has no read-only form.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _fsync_dir(directory: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ from nbcatalog.tui.screens.help import HelpScreen
 from nbcatalog.tui.screens.image import ImageScreen
 from nbcatalog.tui.screens.profiles import ProfilesScreen
 from nbcatalog.tui.widgets.lineage_tree import LineageTree
+from nbcatalog.yamlio import current_umask
 from tests.tui.helpers import (
     HEAD_COMMENT,
     make_app,
@@ -283,6 +285,8 @@ async def test_profiles_preview_audit_and_write(catalog_path: Path) -> None:
             "profiles/kubespawner/profile_list.py",
             "profiles/workspacekind/workspacekind.yaml",
         ]
+        expected = 0o666 & ~current_umask()  # not mkstemp's 0600 (issue 11)
+        assert {oct(stat.S_IMODE((catalog_path.parent / p).stat().st_mode)) for p in written} == {oct(expected)}
         assert "up to date" in static_text(app, "#preview-kubeflow")
         app.screen.query_one("#profile-tabs").active = "audit"  # type: ignore[attr-defined]
         await pilot.pause()
