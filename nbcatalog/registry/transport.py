@@ -14,41 +14,19 @@ import asyncio
 import contextlib
 import ssl
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import h11
 import httpx
 
 from nbcatalog.registry.proxyenv import ProxyEnv, ProxyURL
+from nbcatalog.registry.proxytunnel import naming, refused, tunnel
+from nbcatalog.registry.wire import CLOSE_TIMEOUT_S, MAX_HEAD_BYTES, READ_LIMIT, READ_SIZE, Origin, mapped
 
-READ_SIZE = 64 * 1024
-#: The StreamReader's limit, and the largest read of a Content-Length body (a read returns what has
-#: arrived, up to this).
-READ_LIMIT = 1 << 20
-#: Largest response head accepted (httpcore's figure).
-MAX_HEAD_BYTES = 100 * 1024
-CLOSE_TIMEOUT_S = 2.0
-
-Origin = tuple[bytes, bytes, int]
 #: What a connection may be reused for: direct or tunnelled connections serve one origin (a tunnel
 #: is TLS to that registry), forwarded plain HTTP (origin None) any origin through that proxy.
 PoolKey = tuple[Origin | None, ProxyURL | None]
-
-
-@contextlib.contextmanager
-def _mapped(timeout_error: type[httpx.TimeoutException], os_error: type[httpx.TransportError]) -> Iterator[None]:
-    """Socket and protocol failures as the httpx exceptions callers (and the retry policy) expect."""
-    try:
-        yield
-    except TimeoutError as exc:
-        raise timeout_error(str(exc) or "timed out") from exc
-    except h11.RemoteProtocolError as exc:
-        raise httpx.RemoteProtocolError(str(exc)) from exc
-    except h11.LocalProtocolError as exc:
-        raise httpx.LocalProtocolError(str(exc)) from exc
-    except (OSError, ssl.SSLError) as exc:
-        raise os_error(str(exc) or type(exc).__name__) from exc
 
 
 class _StallGuard:
@@ -131,7 +109,7 @@ class _Connection:
     async def send(self, request: httpx.Request, write_timeout: float | None) -> None:
         """Head and body in one write; a server that hangs up early may still have answered."""
         assert isinstance(request.stream, httpx.AsyncByteStream)
-        with _mapped(httpx.WriteTimeout, httpx.WriteError):  # h11 refuses, say, a header with a newline
+        with mapped(httpx.WriteTimeout, httpx.WriteError):  # h11 refuses, say, a header with a newline
             target, headers = request.url.raw_path, request.headers.raw
             if self.forward is not None:
                 target = request.url.raw_scheme + b"://" + request.url.netloc + target
@@ -143,7 +121,7 @@ class _Connection:
                 parts.append(self._h11.send(h11.Data(data=chunk)) or b"")
             parts.append(self._h11.send(h11.EndOfMessage()) or b"")
         try:
-            with _mapped(httpx.WriteTimeout, httpx.WriteError):
+            with mapped(httpx.WriteTimeout, httpx.WriteError):
                 async with asyncio.timeout(write_timeout):
                     self._writer.write(b"".join(parts))
                     await self._writer.drain()
@@ -151,7 +129,7 @@ class _Connection:
             pass  # like httpcore: read what the server said before it closed (an error answer)
 
     async def next_event(self, read_timeout: float | None) -> Any:
-        with _mapped(httpx.ReadTimeout, httpx.ReadError):
+        with mapped(httpx.ReadTimeout, httpx.ReadError):
             while True:
                 event = self._h11.next_event()
                 if event is not h11.NEED_DATA:
@@ -195,7 +173,7 @@ class _Connection:
             yield buffered
         remaining = length - len(buffered)
         while remaining:
-            with _mapped(httpx.ReadTimeout, httpx.ReadError):
+            with mapped(httpx.ReadTimeout, httpx.ReadError):
                 data = await guard.read(self._reader, min(remaining, READ_LIMIT))
             if not data:
                 raise httpx.RemoteProtocolError(
@@ -299,7 +277,7 @@ class AsyncioTransport(httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         timeouts: dict[str, float | None] = request.extensions.get("timeout", {})
         origin: Origin = (request.url.raw_scheme, request.url.raw_host, request.url.port or _default_port(request))
-        with _mapped(httpx.PoolTimeout, httpx.ConnectError):
+        with mapped(httpx.PoolTimeout, httpx.ConnectError):
             async with asyncio.timeout(timeouts.get("pool")):
                 await self._slots.acquire()
         connection: _Connection | None = None
@@ -309,7 +287,7 @@ class AsyncioTransport(httpx.AsyncBaseTransport):
             await connection.send(request, timeouts.get("write"))
             head = await connection.response_head(timeouts.get("read"))
             if head.status_code == 407 and connection.forward is not None:  # the proxy's answer, not the registry's
-                raise _refused(connection.forward, f"to forward to {request.url.netloc.decode('ascii')}", head)
+                raise refused(connection.forward, f"to forward to {request.url.netloc.decode('ascii')}", head)
         except BaseException:
             if connection is not None:
                 self._open.discard(connection)
@@ -351,7 +329,7 @@ class AsyncioTransport(httpx.AsyncBaseTransport):
         server_hostname = (request.extensions.get("sni_hostname") or host.decode("ascii")) if tls else None
         proxy = key[1]
         if proxy is None:
-            with _mapped(httpx.ConnectTimeout, httpx.ConnectError):
+            with mapped(httpx.ConnectTimeout, httpx.ConnectError):
                 async with asyncio.timeout(timeouts.get("connect")):
                     reader, writer = await asyncio.open_connection(
                         host.decode("ascii"), port, ssl=tls, server_hostname=server_hostname, limit=READ_LIMIT
@@ -377,14 +355,14 @@ class AsyncioTransport(httpx.AsyncBaseTransport):
         ``ConnectTimeout``): transport errors, so retried like any other, naming the proxy by
         ``host:port`` only. TLS inside the tunnel fails exactly as a direct handshake would.
         """
-        with _naming(proxy), _mapped(httpx.ConnectTimeout, httpx.ProxyError):
+        with naming(proxy), mapped(httpx.ConnectTimeout, httpx.ProxyError):
             async with asyncio.timeout(timeouts.get("connect")):
                 reader, writer = await asyncio.open_connection(proxy.host, proxy.port, limit=READ_LIMIT)
         if tls is None:
             return _Connection(key, reader, writer, forward=proxy)
         try:
-            await _tunnel(proxy, origin, reader, writer, timeouts)
-            with _mapped(httpx.ConnectTimeout, httpx.ConnectError):
+            await tunnel(proxy, origin, reader, writer, timeouts)
+            with mapped(httpx.ConnectTimeout, httpx.ConnectError):
                 async with asyncio.timeout(timeouts.get("connect")):
                     await writer.start_tls(tls, server_hostname=server_hostname)
         except BaseException:
@@ -429,67 +407,6 @@ class RegistryClient(httpx.AsyncClient):
     def cookies(self, cookies: Any) -> None:
         if cookies:
             raise ValueError("registry clients keep no cookies")
-
-
-@contextlib.contextmanager
-def _naming(proxy: ProxyURL) -> Iterator[None]:
-    """Prefixes a transport error with the proxy, so the one error line says which hop failed."""
-    try:
-        yield
-    except httpx.TransportError as exc:
-        raise type(exc)(f"{proxy}: {exc}") from exc
-
-
-async def _tunnel(
-    proxy: ProxyURL,
-    origin: Origin,
-    reader: asyncio.StreamReader,
-    writer: asyncio.StreamWriter,
-    timeouts: dict[str, float | None],
-) -> None:
-    """``CONNECT host:port`` and a 2xx answer, its head bounded like any response's.
-
-    The proxy sends nothing past its answer until the client speaks TLS, so the stream holds no
-    leftover bytes when it is upgraded.
-    """
-    _, host, port = origin
-    authority = (b"[" + host + b"]" if b":" in host else host) + b":%d" % port
-    headers = [(b"Host", authority)]
-    if proxy.authorization:
-        headers.append((b"Proxy-Authorization", proxy.authorization.encode("ascii")))
-    state = h11.Connection(h11.CLIENT, max_incomplete_event_size=MAX_HEAD_BYTES)
-    with _naming(proxy), _mapped(httpx.ConnectTimeout, httpx.ProxyError):
-        data = state.send(h11.Request(method=b"CONNECT", target=authority, headers=headers)) or b""
-        data += state.send(h11.EndOfMessage()) or b""
-        async with asyncio.timeout(timeouts.get("write")):
-            writer.write(data)
-            await writer.drain()
-        while True:
-            event = state.next_event()
-            if event is h11.NEED_DATA:
-                async with asyncio.timeout(timeouts.get("read")):
-                    state.receive_data(await reader.read(READ_SIZE))
-            elif isinstance(event, h11.Response):
-                break
-            elif isinstance(event, h11.ConnectionClosed):
-                raise httpx.ProxyError("closed the connection without answering CONNECT")
-            elif not isinstance(event, h11.InformationalResponse):
-                raise httpx.ProxyError(f"unexpected {type(event).__name__} in answer to CONNECT")
-    if not 200 <= event.status_code < 300:
-        raise _refused(proxy, f"CONNECT {authority.decode('ascii')}", event)
-    if state.trailing_data[0]:
-        raise httpx.ProxyError(f"{proxy} sent data before the tunnel's TLS began")
-
-
-def _refused(proxy: ProxyURL, what: str, head: h11.Response) -> httpx.ProxyError:
-    """The proxy's own refusal; for 401/407 (tinyproxy answers a CONNECT with 401) what to change."""
-    detail = f"HTTP {head.status_code} {head.reason.decode('ascii', 'replace')}".rstrip()
-    if head.status_code in (401, 407):
-        wanted = (
-            "rejected the credentials" if proxy.authorization else "wants credentials: http://USER:PASSWORD@HOST:PORT"
-        )
-        detail += f" (the proxy {wanted})"
-    return httpx.ProxyError(f"{proxy} refused {what}: {detail}")
 
 
 def _default_port(request: httpx.Request) -> int:

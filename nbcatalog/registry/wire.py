@@ -1,0 +1,40 @@
+"""The wire's shared figures and failure mapping, for the transport and the proxy tunnel.
+
+Both speak h11 over asyncio streams and must bound reads and report failures the same way, so the
+retry policy (which keys on httpx's exception types) treats a proxy hop like the registry itself.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ssl
+from collections.abc import Iterator
+
+import h11
+import httpx
+
+READ_SIZE = 64 * 1024
+#: The StreamReader's limit, and the largest read of a Content-Length body (a read returns what has
+#: arrived, up to this).
+READ_LIMIT = 1 << 20
+#: Largest response head accepted (httpcore's figure).
+MAX_HEAD_BYTES = 100 * 1024
+CLOSE_TIMEOUT_S = 2.0
+
+#: (scheme, host, port) as httpx gives them.
+Origin = tuple[bytes, bytes, int]
+
+
+@contextlib.contextmanager
+def mapped(timeout_error: type[httpx.TimeoutException], os_error: type[httpx.TransportError]) -> Iterator[None]:
+    """Socket and protocol failures as the httpx exceptions callers (and the retry policy) expect."""
+    try:
+        yield
+    except TimeoutError as exc:
+        raise timeout_error(str(exc) or "timed out") from exc
+    except h11.RemoteProtocolError as exc:
+        raise httpx.RemoteProtocolError(str(exc)) from exc
+    except h11.LocalProtocolError as exc:
+        raise httpx.LocalProtocolError(str(exc)) from exc
+    except (OSError, ssl.SSLError) as exc:
+        raise os_error(str(exc) or type(exc).__name__) from exc
