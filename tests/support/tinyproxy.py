@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.registry import free_port
+from tests.support.registry import free_port, stop_process
 
 TINYPROXY_BINARY = "tinyproxy"
 _REQUEST_LINE = re.compile(r"\]: Request \(file descriptor \d+\): (.+)$")
@@ -50,13 +50,7 @@ class Tinyproxy:
 
     def stop(self) -> None:
         """Our own process, by its PID."""
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
+        stop_process(self.process)
 
 
 def _config(port: int, log_path: Path, connect_ports: Iterable[int], basic_auth: tuple[str, str] | None) -> str:
