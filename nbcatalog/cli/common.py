@@ -68,10 +68,8 @@ def catalog_insecure_registries(catalog_path: str | None) -> set[str]:
 
 
 def session_options(args: argparse.Namespace) -> SessionOptions:
-    try:
-        platform = Platform.parse(args.platform)
-    except ValueError as exc:
-        raise BadInputError(str(exc), where="--platform") from exc
+    """Options from parsed arguments; ``cli.main.apply_environment`` already checked the platform."""
+    platform = Platform.parse(args.platform)
     cache_dir = None if args.no_cache else Path(args.cache_dir) if args.cache_dir else default_cache_dir()
     return SessionOptions(
         platform=platform,

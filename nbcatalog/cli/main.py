@@ -95,8 +95,8 @@ def add_global_options(parser: argparse.ArgumentParser, *, suppress: bool = Fals
     variable is reported only when a command runs (``--help`` still works) and names the variable.
     """
     group = parser.add_argument_group("global options")
+    default = argparse.SUPPRESS if suppress else None
     for option in GLOBAL_OPTIONS:
-        default = argparse.SUPPRESS if suppress else None
         shown = f"default {option.default}; " if option.default not in (None, False, ()) else ""
         text = f"{option.help} ({shown}env {option.env})"
         if option.kind == "bool":

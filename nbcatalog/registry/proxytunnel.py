@@ -1,7 +1,8 @@
 """CONNECT tunnels through an HTTP proxy, and the proxy's refusals as one clear error.
 
-Kept apart from the connection pool: this is the one place that speaks to the proxy itself, so
-the one place that must keep its credentials on the wire and out of every message.
+Kept apart from the connection pool, which only adds ``Proxy-Authorization`` to forwarded plain-HTTP
+requests: the tunnel and the refusal messages are where a proxy's credentials could leak into text,
+and here they go on the wire only (messages name the proxy by ``host:port``).
 """
 
 from __future__ import annotations
