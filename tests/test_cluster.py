@@ -549,11 +549,11 @@ def test_read_cluster_profiles_gives_audit_records_and_no_secret(
     assert {address[0] for address in connections} == {"127.0.0.1"}
 
 
-# The README's example: audit the cluster every morning with a read-only service account.
+# The docs' example (docs/cluster.md): audit the cluster every morning with a read-only service account.
 AUDIT_CRONJOB = (Path(__file__).resolve().parent.parent / "deploy" / "nbcatalog-audit.yaml").read_text()
 
 
-def test_the_readme_rbac_is_read_only_and_enough_for_audit_cluster(kube: FakeKubeAPI, cluster: Cluster) -> None:
+def test_the_documented_rbac_is_read_only_and_enough_for_audit_cluster(kube: FakeKubeAPI, cluster: Cluster) -> None:
     seed_kubeflow(kube)
     kube.add(copy.deepcopy(WORKSPACEKIND))
     seed_hub(kube)

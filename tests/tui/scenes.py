@@ -1,4 +1,4 @@
-"""The main screens, reached the way a user reaches them: shared by the snapshot tests and the README
+"""The main screens, reached the way a user reaches them: shared by the snapshot tests and the docs'
 screenshots (``python -m tests.tui.scenes docs/screenshots``)."""
 
 from __future__ import annotations
