@@ -123,7 +123,16 @@ def plan_export(catalog: Catalog, export_format: str, options: ExportOptions) ->
     new_mode = "merged" if merge_into is not None and export_format in ("kubeflow", "jupyterhub") else "generated"
     text = render_header(catalog, export_format, new_mode, result.body) + result.body
     out = ExportPlan([PlannedFile(path, text, export_format)], list(result.warnings))
-    if export_format == "kubeflow" and (options.configmap or _generated_before(path.with_name("configmap.yaml"))):
+    wants_configmap = options.configmap or _generated_before(path.with_name("configmap.yaml"))
+    if export_format == "kubeflow" and wants_configmap and kubeflow.find_embedded(result.body, str(path)):
+        from nbcatalog.errors import BadInputError
+
+        raise BadInputError(
+            "is a ConfigMap already (the export keeps that form): --configmap would wrap it in another; "
+            "drop --configmap, or remove the configmap.yaml beside it",
+            where=source,
+        )
+    if export_format == "kubeflow" and wants_configmap:
         configmap_body = kubeflow.configmap(text)
         out.files.append(
             PlannedFile(

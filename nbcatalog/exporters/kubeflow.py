@@ -13,6 +13,8 @@ says so, and a fresh file carries the affinity/toleration groups the GPU nodes n
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
@@ -30,16 +32,105 @@ CONFIGMAP_NAMESPACE = "kubeflow"
 CONFIGMAP_KEY = "spawner_ui_config.yaml"
 
 
+@dataclass(frozen=True, slots=True)
+class Section:
+    """One image section as a merge writes it: the default and the options, each with a trailing comment."""
+
+    value: str
+    options: tuple[tuple[str, str], ...]
+    names: str = ""
+
+    @property
+    def references(self) -> list[str]:
+        return [reference for reference, _ in self.options]
+
+
+@dataclass(frozen=True, slots=True)
+class ImageSections:
+    """Everything a merge changes in a spawner config, whatever it came from.
+
+    ``export`` builds it from the catalog, ``apply`` from the exported file, and both hand it to
+    :func:`merge_images`: one splice, so the cluster gets exactly what ``export --base`` would write.
+    Only the sections listed are touched; a group missing here stays in the file as the admin had it.
+    """
+
+    sections: dict[str, Section]
+    booleans: dict[str, bool] = field(default_factory=dict)
+    vendor: dict[str, str] | None = None
+
+
 def section_values(catalog: Catalog) -> dict[str, tuple[str, list[CatalogImage]]]:
-    """section -> (default reference, images) for each of the three image sections."""
+    """section -> (default reference, images) for each image section the catalog has entries for."""
     offered = catalog.offered("kubeflow")
     default = catalog.default_for("kubeflow")
     out: dict[str, tuple[str, list[CatalogImage]]] = {}
     for kind, section in SECTIONS.items():
         images = [image for image in offered if image.kind == kind]
-        chosen = default if default in images else (images[0] if images else None)
-        out[section] = (chosen.reference if chosen else "", images)
+        if images:
+            chosen = default if default in images else images[0]
+            out[section] = (chosen.reference, images)
     return out
+
+
+CUDA_NOTE = "  # CUDA: pick a GPU, its affinity and toleration group"
+
+
+def catalog_sections(catalog: Catalog, plan: GpuPlan) -> ImageSections:
+    """What the catalog manages in a spawner config: its image sections, the booleans, a GPU vendor."""
+    sections = {
+        section: Section(
+            value,
+            tuple((image.reference, CUDA_NOTE if plan.needs_gpu(image) else "") for image in images),
+            _names(images),
+        )
+        for section, (value, images) in section_values(catalog).items()
+    }
+    booleans = {
+        "allowCustomImage": catalog.kubeflow.allow_custom_image,
+        "hideRegistry": catalog.kubeflow.hide_registry,
+        "hideTag": catalog.kubeflow.hide_tag,
+    }
+    cuda = any(plan.needs_gpu(image) for image in catalog.offered("kubeflow"))
+    vendor = {"limitsKey": catalog.gpu.resource, "uiName": catalog.gpu.vendor} if cuda else None
+    return ImageSections(sections, booleans, vendor)
+
+
+def file_sections(text: str, source: str) -> ImageSections:
+    """The image sections and booleans an exported spawner config holds, to splice into another one.
+
+    A section without options is left out: it manages nothing (a fresh export keeps ``image`` that
+    way when the catalog has no Jupyter image), and splicing it would empty the target's list. An
+    option's trailing comment (the ``# CUDA:`` mark) comes along, so the result reads like the export.
+    """
+    root = yamlsplice.compose(text, source)
+    form = _form(root, source)
+    sections: dict[str, Section] = {}
+    for section in SECTIONS.values():
+        found = yamlsplice.child(form, section)
+        options = yamlsplice.child(found[1], "options") if found is not None else None
+        if found is None or options is None or not isinstance(options[1], yaml.SequenceNode):
+            continue
+        items = []
+        for item in options[1].value:
+            if not isinstance(item, yaml.ScalarNode):
+                raise CatalogError(
+                    f"spawnerFormDefaults.{section}.options must list image references",
+                    where=f"{source}:{item.start_mark.line + 1}",
+                )
+            end = yamlsplice.node_end(item)
+            rest = text[end : yamlsplice.end_of_line(text, end)].rstrip("\n")
+            items.append((str(item.value), rest if rest.lstrip().startswith("#") else ""))
+        if not items:
+            continue
+        value = yamlsplice.child(found[1], "value")
+        default = str(value[1].value) if value is not None and isinstance(value[1], yaml.ScalarNode) else items[0][0]
+        sections[section] = Section(default, tuple(items))
+    booleans = {}
+    for key in ("allowCustomImage", "hideRegistry", "hideTag"):
+        flag = yamlsplice.child(form, key)
+        if flag is not None and isinstance(flag[1], yaml.ScalarNode) and flag[1].value.lower() in ("true", "false"):
+            booleans[key] = flag[1].value.lower() == "true"
+    return ImageSections(sections, booleans)
 
 
 def affinity_option(placement: Placement) -> dict[str, Any]:
@@ -67,7 +158,12 @@ def gpu_placements(catalog: Catalog) -> list[Placement]:
 def export_spawner_config(
     catalog: Catalog, plan: GpuPlan, *, existing: str | None = None, source: str = "spawner_ui_config.yaml"
 ) -> ExportResult:
-    """The spawner config text: merged into ``existing`` when given, else a complete fresh file."""
+    """The spawner config text: merged into ``existing`` when given, else a complete fresh file.
+
+    ``existing`` may be the ConfigMap that holds the config (``data["spawner_ui_config.yaml"]``, the
+    form ``audit`` reads and kustomize overlays keep): the merge goes into the embedded text and the
+    result is the same ConfigMap, every other byte of it kept.
+    """
     cuda = [image for image in catalog.offered("kubeflow") if plan.needs_gpu(image)]
     warnings: list[str] = [note] if (note := plan.note()) else []
     if cuda:
@@ -77,70 +173,137 @@ def export_spawner_config(
             + ", ".join(image.name for image in cuda)
             + f" must pick GPU vendor {catalog.gpu.vendor!r} and the affinity/toleration group ({keys})"
         )
-    fresh = existing is None or not existing.strip()
-    text = merge_images(TEMPLATE if fresh else str(existing), catalog, plan, source, warnings, fresh=fresh)
-    if fresh and cuda:
-        text = _fill_gpu_groups(text, catalog)
-    return ExportResult(text, tuple(warnings))
+    wanted = catalog_sections(catalog, plan)
+    if existing is None or not existing.strip():
+        text = merge_images(_fresh_template(wanted), wanted, "template", warnings, fresh=True)
+        return ExportResult(_fill_gpu_groups(text, catalog) if cuda else text, tuple(warnings))
+
+    def merge(text: str, where: str) -> str:
+        return merge_images(text, wanted, where, warnings, groups_note=lambda t, n: _groups_note(t, catalog, plan, n))
+
+    embedded = find_embedded(existing, source)
+    if embedded is None:
+        return ExportResult(merge(existing, source), tuple(warnings))
+    try:
+        merged = merge(embedded.text, embedded.source)
+    except CatalogError as exc:
+        raise embedded.locate(exc) from None
+    return ExportResult(embedded.replace(merged), tuple(warnings))
 
 
-def merge_images(
-    text: str, catalog: Catalog, plan: GpuPlan, source: str, warnings: list[str], *, fresh: bool = False
-) -> str:
-    root = yamlsplice.compose(text, source)
+def _fresh_template(wanted: ImageSections) -> str:
+    """The template without the groups the catalog has no entries for.
+
+    An empty group would need ``value: ""``, which is no image reference (``audit`` rightly calls it
+    invalid). The web app's form disables a group that is missing (``config.imageGroupOne?.value``,
+    Kubeflow v1.5 to 26.03), and v1.2's legacy file has no groups at all. ``image`` is read without
+    that guard, so it stays, as ``options: []`` with no ``value`` (the shape of v1.2's AWS overlay).
+    """
+    text = TEMPLATE
+    root = yamlsplice.compose(text, "template")
+    form = _form(root, "template")
+    splices = []
+    for section in SECTIONS.values():
+        if section in wanted.sections:
+            continue
+        key, node = yamlsplice.find(form, section) or (None, None)
+        assert key is not None and node is not None
+        if section == "image":
+            value_key, value_node = yamlsplice.child(node, "value") or (None, None)
+            assert value_key is not None and value_node is not None
+            start = yamlsplice.line_start(text, value_key.start_mark.index)
+            splices.append(yamlsplice.Splice(start, yamlsplice.end_of_line(text, value_node.end_mark.index), ""))
+            continue
+        start = yamlsplice.line_start(text, key.start_mark.index)
+        comment = text.rfind("\n", 0, start - 1) + 1  # the group's comment line goes with it
+        start = comment if text[comment:start].lstrip().startswith("#") else start
+        end = yamlsplice.end_of_line(text, yamlsplice.node_end(node))
+        end += 1 if text[end : end + 1] == "\n" else 0  # and the blank line after it
+        splices.append(yamlsplice.Splice(start, end, ""))
+    return yamlsplice.apply(text, splices)
+
+
+def _form(root: yaml.Node | None, source: str) -> yaml.MappingNode:
     defaults = yamlsplice.find(root, "spawnerFormDefaults")
     if defaults is None or not isinstance(defaults[1], yaml.MappingNode):
         raise CatalogError("not a spawner_ui_config.yaml: no spawnerFormDefaults mapping", where=source)
-    form = defaults[1]
+    return defaults[1]
+
+
+def merge_images(
+    text: str,
+    wanted: ImageSections,
+    source: str,
+    warnings: list[str],
+    *,
+    fresh: bool = False,
+    groups_note: Callable[[str, yaml.Node], str] | None = None,
+) -> str:
+    """Splice ``wanted`` into a spawner config: the one merge behind ``export --base`` and ``apply``.
+
+    Each listed section's ``value`` and ``options`` are replaced, a listed section the file lacks is
+    added (not in the legacy v1.2 format, which has no groups), and a section not listed is left
+    byte for byte: the catalog has nothing to say about it, so it stays the admin's.
+    """
+    root = yamlsplice.compose(text, source)
+    form = _form(root, source)
     legacy = yamlsplice.child(form, "imageGroupOne") is None and yamlsplice.child(form, "hideRegistry") is None
     splices: list[yamlsplice.Splice] = []
-    for section, (value, images) in section_values(catalog).items():
+    for section in SECTIONS.values():
         found = yamlsplice.child(form, section)
-        if found is None:
-            if images and legacy:
-                warnings.append(f"{source}: legacy format has no {section}; left out {_names(images)}")
-            elif images:
-                splices.append(_new_section(text, form, section, value, images, plan))
+        wanted_section = wanted.sections.get(section)
+        if wanted_section is None:
+            if found is not None and not fresh and _holds_images(found[1]):
+                kind = next(k for k, v in SECTIONS.items() if v == section)
+                warnings.append(f"{source}: no {kind} images in the catalog: kept {section} as the file has it")
             continue
-        trailer = "" if fresh or section != "image" else _groups_note(text, catalog, plan, found[1])
-        splices.extend(_section_splices(text, found[1], value, images, plan, source, section, trailer))
+        if found is None:
+            if legacy:
+                warnings.append(f"{source}: legacy format has no {section}; left out {wanted_section.names}")
+            else:
+                splices.append(_new_section(text, form, section, wanted_section))
+            continue
+        trailer = groups_note(text, found[1]) if groups_note is not None and section == "image" else ""
+        splices.extend(_section_splices(text, found[1], wanted_section, source, section, trailer))
     if not legacy:
-        splices.extend(_boolean_splices(text, form, catalog))
-    if any(plan.needs_gpu(image) for image in catalog.offered("kubeflow")):
-        splices.extend(_vendor_splices(text, form, catalog))
+        splices.extend(_boolean_splices(form, wanted.booleans))
+    if wanted.vendor is not None:
+        splices.extend(_vendor_splices(text, form, wanted.vendor))
     return yamlsplice.apply(text, splices)
+
+
+def _holds_images(node: yaml.Node) -> bool:
+    value = yamlsplice.child(node, "value")
+    options = yamlsplice.child(node, "options")
+    return bool(
+        (value is not None and isinstance(value[1], yaml.ScalarNode) and value[1].value)
+        or (options is not None and isinstance(options[1], yaml.SequenceNode) and options[1].value)
+    )
 
 
 def _names(images: list[CatalogImage]) -> str:
     return ", ".join(image.name for image in images)
 
 
-def _options_block(images: list[CatalogImage], plan: GpuPlan, indent: int) -> str:
-    lines = []
-    for image in images:
-        note = "  # CUDA: pick a GPU, its affinity and toleration group" if plan.needs_gpu(image) else ""
-        lines.append(" " * indent + "- " + yamlsplice.scalar(image.reference) + note)
-    return "\n".join(lines)
+def _options_block(section: Section, indent: int) -> str:
+    return "\n".join(" " * indent + "- " + yamlsplice.scalar(ref) + note for ref, note in section.options)
 
 
 def _section_splices(
-    text: str,
-    node: yaml.Node,
-    value: str,
-    images: list[CatalogImage],
-    plan: GpuPlan,
-    source: str,
-    section: str,
-    trailer: str = "",
+    text: str, node: yaml.Node, wanted: Section, source: str, section: str, trailer: str = ""
 ) -> list[yamlsplice.Splice]:
     if not isinstance(node, yaml.MappingNode):
-        raise CatalogError(f"spawnerFormDefaults.{section} must be a mapping", where=source)
+        raise CatalogError(
+            f"spawnerFormDefaults.{section} must be a mapping", where=f"{source}:{node.start_mark.line + 1}"
+        )
     out = []
     value_found = yamlsplice.child(node, "value")
     if value_found is not None:
         value_node = value_found[1]
         out.append(
-            yamlsplice.Splice(value_node.start_mark.index, yamlsplice.node_end(value_node), yamlsplice.scalar(value))
+            yamlsplice.Splice(
+                value_node.start_mark.index, yamlsplice.node_end(value_node), yamlsplice.scalar(wanted.value)
+            )
         )
     options_found = yamlsplice.child(node, "options")
     if options_found is not None:
@@ -151,15 +314,11 @@ def _section_splices(
             start = yamlsplice.line_start(text, first.start_mark.index)
             end = yamlsplice.end_of_line(text, yamlsplice.node_end(options))
             end -= 1 if text[end - 1 : end] == "\n" else 0  # the old list's trailing comment goes too
-            body = _options_block(images, plan, indent) if images else " " * indent + "[]"
-            if not images:
-                start, body = key.end_mark.index + 1, " []"
-            out.append(yamlsplice.Splice(start, _past_note(text, end), body + trailer))
+            out.append(yamlsplice.Splice(start, _past_note(text, end), _options_block(wanted, indent) + trailer))
         else:
             start = key.end_mark.index + 1
             end = yamlsplice.node_end(options) if options.tag != "tag:yaml.org,2002:null" else start
-            indent = key.start_mark.column
-            body = "\n" + _options_block(images, plan, indent) if images else " []"
+            body = "\n" + _options_block(wanted, key.start_mark.column)
             out.append(yamlsplice.Splice(start, _past_note(text, end), body + trailer))
     return out
 
@@ -210,27 +369,20 @@ def _groups_note(text: str, catalog: Catalog, plan: GpuPlan, section: yaml.Node)
     return "".join(f"\n{indent}{NOTE_MARK}{line}" for line in lines)
 
 
-def _new_section(
-    text: str, form: yaml.MappingNode, section: str, value: str, images: list[CatalogImage], plan: GpuPlan
-) -> yamlsplice.Splice:
+def _new_section(text: str, form: yaml.MappingNode, section: str, wanted: Section) -> yamlsplice.Splice:
     indent = form.value[0][0].start_mark.column
     at = yamlsplice.end_of_line(text, yamlsplice.node_end(form))
     lines = [
         f"{' ' * indent}{section}:",
-        f"{' ' * (indent + 2)}value: {yamlsplice.scalar(value)}",
+        f"{' ' * (indent + 2)}value: {yamlsplice.scalar(wanted.value)}",
         f"{' ' * (indent + 2)}options:",
-        _options_block(images, plan, indent + 2),
+        _options_block(wanted, indent + 2),
     ]
     prefix = "" if text[:at].endswith("\n") else "\n"
     return yamlsplice.Splice(at, at, prefix + "\n".join(lines) + "\n")
 
 
-def _boolean_splices(text: str, form: yaml.MappingNode, catalog: Catalog) -> list[yamlsplice.Splice]:
-    wanted = {
-        "allowCustomImage": catalog.kubeflow.allow_custom_image,
-        "hideRegistry": catalog.kubeflow.hide_registry,
-        "hideTag": catalog.kubeflow.hide_tag,
-    }
+def _boolean_splices(form: yaml.MappingNode, wanted: dict[str, bool]) -> list[yamlsplice.Splice]:
     out = []
     for key, flag in wanted.items():
         found = yamlsplice.child(form, key)
@@ -243,14 +395,13 @@ def _boolean_splices(text: str, form: yaml.MappingNode, catalog: Catalog) -> lis
     return out
 
 
-def _vendor_splices(text: str, form: yaml.MappingNode, catalog: Catalog) -> list[yamlsplice.Splice]:
+def _vendor_splices(text: str, form: yaml.MappingNode, entry: dict[str, str]) -> list[yamlsplice.Splice]:
     """Add the catalog's GPU vendor to ``gpus.value.vendors`` when it is not listed yet."""
     found = yamlsplice.find(form, "gpus", "value", "vendors")
     if found is None:
         return []
     key, vendors = found
-    resource = catalog.gpu.resource
-    entry = {"limitsKey": resource, "uiName": catalog.gpu.vendor}
+    resource = entry["limitsKey"]
     if isinstance(vendors, yaml.SequenceNode):
         for item in vendors.value:
             limits_key = yamlsplice.child(item, "limitsKey")
@@ -319,3 +470,69 @@ configMapGenerator:
     files:
       - {CONFIGMAP_KEY}
 """
+
+
+@dataclass(frozen=True, slots=True)
+class Embedded:
+    """A spawner config held by a ConfigMap (``data["spawner_ui_config.yaml"]``) and where it sits."""
+
+    outer: str
+    outer_source: str
+    node: yaml.ScalarNode
+    key: str
+    key_column: int
+
+    @property
+    def text(self) -> str:
+        return str(self.node.value)
+
+    @property
+    def source(self) -> str:
+        return f"{self.outer_source} (data.{CONFIGMAP_KEY})"
+
+    def replace(self, config: str) -> str:
+        """The ConfigMap with ``config`` in place of the embedded text, every other byte kept."""
+
+        def reads_back(candidate: str) -> bool:
+            try:
+                return bool(yaml.safe_load(candidate)["data"][self.key] == config)
+            except (yaml.YAMLError, TypeError, KeyError):
+                return False
+
+        return yamlsplice.replace_scalar(self.outer, self.node, config, self.key_column + 2, reads_back)
+
+    def locate(self, error: CatalogError) -> CatalogError:
+        """An error about the embedded text, re-pointed at the ConfigMap's own line and column."""
+        where = error.where or ""
+        if not where.startswith(self.source):
+            return error
+        position = where[len(self.source) :].lstrip(":").split(":")
+        first = self.node.start_mark.line + 1  # the block's first content line (0-based)
+        if self.node.style != "|" or not position[0].isdigit():
+            return CatalogError(error.message, where=f"{self.outer_source}:{self.node.start_mark.line + 1}")
+        indent = len(self.outer.splitlines()[first]) - len(self.outer.splitlines()[first].lstrip(" "))
+        line = first + int(position[0])
+        column = f":{int(position[1]) + indent}" if len(position) > 1 and position[1].isdigit() else ""
+        return CatalogError(error.message, where=f"{self.outer_source}:{line}{column}")
+
+
+def find_embedded(text: str, source: str) -> Embedded | None:
+    """The embedded spawner config when ``text`` is a ConfigMap holding one; None for a bare file."""
+    root = yamlsplice.compose(text, source)
+    kind = yamlsplice.child(root, "kind")
+    if kind is None or not isinstance(kind[1], yaml.ScalarNode) or kind[1].value != "ConfigMap":
+        return None
+    data = yamlsplice.child(root, "data")
+    found = next(
+        (
+            (key, value)
+            for key, value in (data[1].value if data is not None and isinstance(data[1], yaml.MappingNode) else [])
+            if isinstance(key, yaml.ScalarNode) and str(key.value).endswith(CONFIGMAP_KEY)
+        ),
+        None,
+    )
+    if found is None or not isinstance(found[1], yaml.ScalarNode):
+        where = f"{source}:{(data or kind)[0].start_mark.line + 1}"
+        raise CatalogError(f"a ConfigMap without a data.{CONFIGMAP_KEY} text to merge into", where=where)
+    key, node = found
+    return Embedded(text, source, node, str(key.value), key.start_mark.column)

@@ -7,6 +7,7 @@ not. So merges locate nodes with PyYAML's composer (exact start/end marks) and s
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -166,3 +167,43 @@ def anchors_in(text: str) -> set[str]:
 
 def aliases_in(text: str) -> set[str]:
     return set(re.findall(r"(?:^|[\s\[{,:-])\*([^\s\[\]{},]+)", text))
+
+
+def replace_scalar(text: str, node: yaml.ScalarNode, value: str, indent: int, reads_back: Callable[[str], bool]) -> str:
+    """``text`` with the string scalar ``node`` now holding ``value``, as a literal block where it can be.
+
+    For a ConfigMap that carries a whole file under one key. A ``|`` block keeps its header, its
+    indentation and the blank lines after it, so a merge changes only the lines inside; any other
+    style becomes a ``|`` block indented by ``indent``. ``reads_back`` has the last word (a first
+    line that starts with spaces, say, needs more than that): when it refuses, a double-quoted
+    scalar, which can hold any text, is written instead.
+    """
+    start, end = node.start_mark.index, node.end_mark.index
+    block_style = node.style in ("|", ">")
+    header, suffix = "", ""
+    if block_style:
+        header, _, content = text[start:end].partition("\n")
+        lines = content.splitlines(keepends=True)
+        blank_tail: list[str] = []
+        while lines and not lines[-1].strip() and "+" not in header:
+            blank_tail.insert(0, lines.pop())
+        suffix = "".join(blank_tail)
+        indent = next((len(line) - len(line.lstrip(" ")) for line in lines if line.strip()), indent)
+    chomp = "+" if value.endswith("\n\n") else "" if value.endswith("\n") else "-"
+    current = "+" if "+" in header else "-" if "-" in header else ""
+    if node.style != "|" or current != chomp or any(ch.isdigit() for ch in header):
+        header = "|" + chomp
+    block = header + "\n" + "".join(" " * indent + line + "\n" if line else "\n" for line in value.splitlines())
+    if not block_style:
+        block = block[:-1] if text[end : end + 1] == "\n" else block
+    candidate = text[:start] + block + suffix + text[end:]
+    if value and reads_back(candidate):
+        return candidate
+    return text[:start] + json_quoted(value) + ("\n" if block_style else "") + suffix + text[end:]
+
+
+def json_quoted(value: str) -> str:
+    """``value`` as a double-quoted YAML scalar, whatever it holds."""
+    import json
+
+    return _NON_PRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(value, ensure_ascii=False))
