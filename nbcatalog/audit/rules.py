@@ -2,13 +2,20 @@
 
 A pure function, :func:`audit`, so every rule is tested with facts given directly; the I/O that fills
 a :class:`RegistryView` is :func:`nbcatalog.audit.fetch.collect`.
+
+Each rule either needs no registry (``invalid-reference``, ``ignored-key``, ``moved-registry``,
+``unknown-image``, ``mutable-tag`` for a moving or missing tag: the reference and the file say it all)
+or is judged on registry data (``registry-error``, ``missing-tag``, ``stale-tag``, ``mutable-tag`` for
+a pinned digest that moved, and the image-fact checks). The first kind is always reported, whatever
+the network did; the second only where the registry answered, and never in an offline view.
 """
 
 from __future__ import annotations
 
 import datetime
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from nbcatalog.audit.facts import ImageFacts, image_key
@@ -65,13 +72,21 @@ class Finding:
 
 @dataclass(frozen=True, slots=True)
 class RegistryView:
-    """What the registries said, keyed by ``registry/repository`` and ``registry/repository:tag``."""
+    """What the registries said, keyed by ``registry/repository`` and ``registry/repository:tag``.
+
+    ``unreachable`` is keyed by registry host (as the references spell it): a host that could not be
+    reached at all fails every repository alike, so it is one finding naming how many references it
+    left unchecked, not one per repository. ``offline`` means no registry was consulted: only the
+    rules that need none are judged, and nothing is said about tags, digests or registry errors.
+    """
 
     tags: Mapping[str, Sequence[str] | None] = field(default_factory=dict)  # None: no such repository
     errors: Mapping[str, str] = field(default_factory=dict)
     digests: Mapping[str, str] = field(default_factory=dict)
     created: Mapping[str, Mapping[str, datetime.datetime]] = field(default_factory=dict)
     facts: Mapping[str, ImageFacts] = field(default_factory=dict)
+    unreachable: Mapping[str, str] = field(default_factory=dict)
+    offline: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,15 +113,26 @@ def audit(
             findings.extend(_judge(record, view, policies, known if catalog else None, options))
     unique = {(f.path, f.line, f.col, f.kind, f.message): f for f in findings}
     ordered = sorted(unique.values(), key=lambda f: (f.path, f.line, f.col, f.kind))
+    # An unreachable repository is one finding, not one per profile; an unreachable host one finding
+    # on its first reference, saying how many references it left unchecked.
+    per_host = {_unreachable_message(host, text) for host, text in view.unreachable.items()}
+    affected = Counter(f.message for f in ordered if f.kind == "registry-error" and f.message in per_host)
     out: list[Finding] = []
-    said: set[str] = set()  # an unreachable repository is one finding, not one per profile
+    said: set[str] = set()
     for f in ordered:
         if f.kind == "registry-error":
             if f.message in said:
                 continue
             said.add(f.message)
+            if f.message in affected:
+                n = affected[f.message]
+                f = replace(f, message=f"{f.message}: {n} reference{'s' if n != 1 else ''} not checked")
         out.append(f)
     return out
+
+
+def _unreachable_message(host: str, text: str) -> str:
+    return f"registry {host} unreachable ({text})"
 
 
 def _repo_name(image: str) -> str | None:
@@ -134,7 +160,8 @@ def _judge(
     except NbcatalogError as exc:
         yield finding("invalid-reference", "error", exc.message, record.image)
         return
-    yield from _scheduling_findings(record, view.facts.get(image_key(ref)), finding)
+    facts = None if view.offline else view.facts.get(image_key(ref))
+    yield from _scheduling_findings(record, facts, finding)
     if record.inherited:  # the default image's own record has the rest
         return
     for old, new in MOVED_REGISTRIES:
@@ -143,19 +170,26 @@ def _judge(
             yield finding("moved-registry", "warning", f"{old}… moved to {new}…", ref.name, suggested=moved)
     if known is not None and record.kind != "catalog" and ref.name not in known and options.unknown_images:
         yield finding("unknown-image", "info", f"{ref.name} is not in the catalog", ref.name)
-    if ref.name in view.errors:
-        yield finding("registry-error", "warning", view.errors[ref.name], ref.tag)
-        return
-    tags = view.tags.get(ref.name, ())
     tag = ref.tag
     created = view.created.get(ref.name)
-    policy = parse_policy(record.tag_policy or policies.get(ref.name), where=record.source)
+    answered = not view.offline and ref.name not in view.errors and ref.registry not in view.unreachable
     if (tag is None or classify(tag).kind == "moving") and ref.digest is None:
-        pin = _newest_pinnable(tag, tags or (), created)
+        # A moving tag moves whatever the registry says; its tags only pick the pin to suggest.
+        pin = _newest_pinnable(tag, (view.tags.get(ref.name) or ()) if answered else (), created)
         text = f"'{tag}' moves" if tag else "no tag means 'latest', which moves"
         yield finding(
             "mutable-tag", "warning", f"{text}: pin a version tag", tag, suggested=pin, fix=record.tag_position
         )
+    if view.offline:
+        return  # no registry consulted: the rest needs one
+    if ref.registry in view.unreachable:
+        yield finding("registry-error", "warning", _unreachable_message(ref.registry, view.unreachable[ref.registry]))
+        return
+    if ref.name in view.errors:
+        yield finding("registry-error", "warning", view.errors[ref.name], ref.tag)
+        return
+    tags = view.tags.get(ref.name, ())
+    policy = parse_policy(record.tag_policy or policies.get(ref.name), where=record.source)
     if ref.name not in view.tags:
         return  # not asked (or not answered): nothing to say about its tags
     if tags is None:

@@ -11,18 +11,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import yaml
+
 from nbcatalog.catalog import Catalog, CatalogImage
 from nbcatalog.errors import CatalogError
 from nbcatalog.exporters import yamlsplice
 from nbcatalog.exporters.common import ExportResult
 from nbcatalog.exporters.gpu import GpuPlan, Placement, generic_placement, placements, with_chart_tolerations
+from nbcatalog.profilefiles.z2jhvalues import export_path
 
-#: Where z2jh's ``singleuser`` lives: the chart itself, or the chart as a sub-chart (2i2c's hubs).
-SINGLEUSER_PATHS: tuple[tuple[str, ...], ...] = (
-    ("singleuser",),
-    ("jupyterhub", "singleuser"),
-    ("basehub", "jupyterhub", "singleuser"),
-)
 GROUPED_SLUGS = ("images-cpu", "images-gpu")
 
 
@@ -126,7 +123,7 @@ def export_values(
         return ExportResult(yamlsplice.block({"singleuser": {"profileList": profiles}}, 0), tuple(warnings))
     managed = {image.name for image in catalog.images} | set(GROUPED_SLUGS)
     merged = merge_profiles(existing, profiles, managed, source)
-    defaults = _default_slugs(merged)
+    defaults = _default_slugs(merged, source)
     if len(defaults) > 1:
         warnings.append(
             f"{source}: {len(defaults)} profiles are marked default ({', '.join(defaults)}); "
@@ -135,32 +132,34 @@ def export_values(
     return ExportResult(merged, tuple(warnings))
 
 
-def _default_slugs(text: str) -> list[str]:
-    import yaml
-
-    document = yaml.safe_load(text)
-    for path in SINGLEUSER_PATHS:
-        node: Any = document
-        for key in path:
-            node = node.get(key) if isinstance(node, dict) else None
-        if isinstance(node, dict) and isinstance(node.get("profileList"), list):
-            return [
-                str(p.get("slug") or p.get("display_name"))
-                for p in node["profileList"]
-                if isinstance(p, dict) and p.get("default")
-            ]
-    return []
+def _default_slugs(text: str, source: str) -> list[str]:
+    """The slugs of profiles marked default in the singleuser the merge wrote to."""
+    root = yamlsplice.compose(text, source)
+    found = yamlsplice.find(root, *export_path(root, source), "profileList")
+    if found is None or not isinstance(found[1], yaml.SequenceNode):
+        return []
+    slugs = []
+    for item in found[1].value:
+        default = yamlsplice.child(item, "default")
+        if (
+            default is not None
+            and isinstance(default[1], yaml.ScalarNode)
+            and default[1].value.lower() in ("true", "yes", "on")
+        ):
+            name = yamlsplice.child(item, "slug") or yamlsplice.child(item, "display_name")
+            slugs.append(str(name[1].value) if name is not None and isinstance(name[1], yaml.ScalarNode) else "?")
+    return slugs
 
 
 def merge_profiles(text: str, profiles: list[dict[str, Any]], managed: set[str], source: str) -> str:
     """Replace the profiles whose slug nbcatalog manages, keep the others byte-for-byte, append new ones."""
     root = yamlsplice.compose(text, source)
-    for path in SINGLEUSER_PATHS:
-        found = yamlsplice.find(root, *path)
-        if found is not None:
-            return _merge_into_singleuser(text, found[0], found[1], profiles, managed, source)
-    if yamlsplice.find(root, "basehub") is not None or yamlsplice.find(root, "jupyterhub") is not None:
-        raise CatalogError("a jupyterhub sub-chart without a singleuser: section; add one first", where=source)
+    path = export_path(root, source)  # the one place the chart reads; ambiguity is refused there
+    found = yamlsplice.find(root, *path)
+    if found is not None:
+        return _merge_into_singleuser(text, found[0], found[1], profiles, managed, source)
+    if len(path) > 1:
+        raise CatalogError(f"no {'.'.join(path)}: section to merge into; add one first", where=source)
     suffix = "" if text.endswith("\n") else "\n"
     return text + suffix + yamlsplice.block({"singleuser": {"profileList": profiles}}, 0)
 
@@ -168,7 +167,6 @@ def merge_profiles(text: str, profiles: list[dict[str, Any]], managed: set[str],
 def _merge_into_singleuser(
     text: str, key: Any, singleuser: Any, profiles: list[dict[str, Any]], managed: set[str], source: str
 ) -> str:
-    import yaml
 
     found = yamlsplice.child(singleuser, "profileList")
     if not isinstance(singleuser, yaml.MappingNode) or singleuser.flow_style:

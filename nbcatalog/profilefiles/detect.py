@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from nbcatalog.catalog.model import TOP_KEYS
-from nbcatalog.profilefiles.jupyterhub import find_singleuser
+from nbcatalog.profilefiles.z2jhvalues import values_paths
 
 
 def detect(document: Any) -> str | None:
@@ -27,7 +27,7 @@ def detect(document: Any) -> str | None:
     images = document.get("images")
     if isinstance(images, list) and images and all(isinstance(i, Mapping) and "image" in i for i in images):
         return "catalog"
-    if find_singleuser(document) is not None:
+    if values_paths(document):  # the chart's values, at the top or under sub-chart keys
         return "z2jh"
     if images == [] and set(document) <= set(TOP_KEYS):
         return "catalog"  # a catalog the admin is just starting: nothing to audit, but not a stranger

@@ -38,21 +38,6 @@ _CAMEL_HINTS = {
 }
 
 
-def find_singleuser(document: Mapping[str, Any], depth: int = 0) -> tuple[Mapping[str, Any], str] | None:
-    """``singleuser``, also under ``jupyterhub:`` / ``basehub.jupyterhub:`` or another parent chart."""
-    singleuser = document.get("singleuser")
-    if isinstance(singleuser, Mapping) and ("image" in singleuser or "profileList" in singleuser):
-        return singleuser, "singleuser"
-    if depth >= 2:
-        return None
-    for key, value in document.items():
-        if isinstance(value, Mapping):
-            found = find_singleuser(value, depth + 1)
-            if found is not None:
-                return found[0], f"{key}.{found[1]}"
-    return None
-
-
 class ProfileWalker:
     """Walks z2jh ``singleuser`` values or KubeSpawner config: profiles, options, choices, overrides."""
 

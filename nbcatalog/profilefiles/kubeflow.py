@@ -49,10 +49,10 @@ def read_configmap(document: Mapping[str, Any], path: str, lines: list[str]) -> 
     if not inner or not isinstance(inner[0], Mapping) or "spawnerFormDefaults" not in inner[0]:
         raise BadInputError(f"data.{key} holds no spawnerFormDefaults", where=path)
     records = read_kubeflow(inner[0]["spawnerFormDefaults"], path, inner_lines, f"data.{key}")
-    return [_shift_embedded(record, pos, lines) for record in records]
+    return [shift_embedded(record, pos, lines) for record in records]
 
 
-def _shift_embedded(record: ProfileImage, block: Position | None, lines: list[str]) -> ProfileImage:
+def shift_embedded(record: ProfileImage, block: Position | None, lines: list[str]) -> ProfileImage:
     """Map a position inside a ``|`` block scalar back to the file; else point at the key."""
     if block is None:
         return replace(record, tag_position=None)

@@ -97,3 +97,45 @@ def iter_unique(records: Sequence[ProfileImage]) -> Iterator[ProfileImage]:
         if key not in seen:
             seen.add(key)
             yield record
+
+
+UnreadKind = Literal["unreadable-profiles", "no-images"]
+
+
+@dataclass(frozen=True, slots=True)
+class Unread:
+    """A profile source nbcatalog could not read in full, or found without images.
+
+    Audit turns each into a finding of its own, so "no findings" never stands for "read nothing":
+    dynamic Python, helm template expressions, Python in ``hub.extraConfig``, shapes it does not know.
+    """
+
+    path: str
+    line: int
+    col: int
+    kind: UnreadKind
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """A file found in a directory that is not a profile source (or could not be read), and why."""
+
+    path: str
+    reason: str
+
+
+@dataclass(slots=True)
+class ProfileRead:
+    """Everything read from the paths given: the references, what could not be read, what was skipped."""
+
+    records: list[ProfileImage] = field(default_factory=list)
+    unread: list[Unread] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)  # the profile files read, in order
+
+    def extend(self, other: ProfileRead) -> None:
+        self.records.extend(other.records)
+        self.unread.extend(other.unread)
+        self.skipped.extend(other.skipped)
+        self.files.extend(other.files)

@@ -1,4 +1,10 @@
-"""``jupyterhub_config.py`` read with :mod:`ast`, never run: ``c.KubeSpawner.*`` literal assignments."""
+"""``jupyterhub_config.py`` read with :mod:`ast`, never run: ``c.KubeSpawner.*`` literal assignments.
+
+What is not a literal (a ``profile_list`` built by a function, from variables or by ``.append``, an
+image taken from a name) cannot be read without running the file, which nbcatalog never does: each
+such place becomes an :class:`~nbcatalog.profilefiles.model.Unread`, so the audit says what it
+could not see instead of reporting "no findings".
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,7 @@ from typing import Any
 
 from nbcatalog.errors import BadInputError
 from nbcatalog.profilefiles.jupyterhub import ProfileWalker
-from nbcatalog.profilefiles.model import Position, ProfileImage, Scheduling
+from nbcatalog.profilefiles.model import Position, ProfileImage, Scheduling, Unread
 from nbcatalog.profilefiles.yamlpos import PosDict, PosList, PosStr
 
 
@@ -16,11 +22,16 @@ class PythonReader:
     """Reads ``c.KubeSpawner.*`` / ``c.Spawner.*`` assignments of literals with :mod:`ast`."""
 
     TRAITS = ("image", "image_spec", "profile_list", "node_selector", "tolerations", "extra_resource_limits")
+    IMAGE_TRAITS = ("image", "image_spec", "profile_list")
+    #: Keys whose value must be a literal for the images to be known.
+    IMAGE_KEYS = ("image", "image_spec", "kubespawner_override", "profile_options", "choices", "unlisted_choice")
 
     def __init__(self, path: str, text: str) -> None:
         self.path, self.text, self.lines = path, text, text.splitlines()
+        self.unread: list[Unread] = []
 
-    def read(self) -> list[ProfileImage]:
+    def read(self, *, required: bool = True) -> list[ProfileImage]:
+        """The literal images; ``required=False`` (a ``hub.extraConfig`` snippet) allows none at all."""
         try:
             tree = ast.parse(self.text, filename=self.path)
         except SyntaxError as exc:
@@ -31,13 +42,21 @@ class PythonReader:
                 targets, value = statement.targets, statement.value
             elif isinstance(statement, ast.AnnAssign) and statement.value is not None:
                 targets, value = [statement.target], statement.value
+            elif isinstance(statement, ast.AugAssign):
+                targets, value = [statement.target], None  # profile_list += [...]: built up by code
             else:
+                self.note_mutation(statement)
                 continue
             for target in targets:
                 name = _config_name(target)
                 if name in self.TRAITS:
+                    if value is None:
+                        self.dynamic(target, f"c.KubeSpawner.{name} is extended by code")
+                        continue
                     config[name] = self.literal(value)
-        if not config:
+                    if name in self.IMAGE_TRAITS:
+                        self.check_literal(value, config[name], f"c.KubeSpawner.{name}")
+        if not config and not self.unread and required:
             raise BadInputError(
                 "no c.KubeSpawner.profile_list / image assignment found (not a jupyterhub_config.py?)",
                 where=self.path,
@@ -49,6 +68,8 @@ class PythonReader:
         )
         image = config.get("image", config.get("image_spec"))
         profiles = config.get("profile_list")
+        if "profile_list" in config and profiles is not None and not isinstance(profiles, list):
+            self.unread.append(Unread(self.path, 1, 1, "unreadable-profiles", "c.KubeSpawner.profile_list is no list"))
         walker = ProfileWalker(self.path, self.lines, "kubespawner")
         return walker.walk(image, base, profiles if isinstance(profiles, list) else [], "c.KubeSpawner")
 
@@ -76,6 +97,44 @@ class PythonReader:
                 items.positions[index] = self.position(element)
             return items
         return None  # a call, a name, an f-string: not a literal, not guessed at
+
+    def dynamic(self, node: ast.AST, what: str) -> None:
+        line, col = self.position(node) if isinstance(node, ast.expr) else (getattr(node, "lineno", 1), 1)
+        self.unread.append(
+            Unread(
+                self.path,
+                line,
+                col,
+                "unreadable-profiles",
+                f"{what}: nbcatalog reads literals only and never runs the file",
+            )
+        )
+
+    def note_mutation(self, statement: ast.AST) -> None:
+        """``c.KubeSpawner.profile_list.append(...)`` / ``.extend(...)``: profiles added by code."""
+        if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
+            func = statement.value.func
+            if isinstance(func, ast.Attribute) and _config_name(func.value) in self.IMAGE_TRAITS:
+                self.dynamic(func.value, f"c.KubeSpawner.{_config_name(func.value)} is changed by .{func.attr}()")
+
+    def check_literal(self, node: ast.AST, value: Any, what: str) -> None:
+        """Report the first non-literal where an image, a profile or an override should be."""
+        if value is None:
+            kind = type(node).__name__.lower()
+            self.dynamic(node, f"{what} is built by code (a {kind}, not a literal)")
+            return
+        if isinstance(node, (ast.List, ast.Tuple)):
+            for index, element in enumerate(node.elts):
+                self.check_literal(element, value[index] if index < len(value) else None, f"{what}[{index}]")
+        elif isinstance(node, ast.Dict):
+            for key_node, value_node in zip(node.keys, node.values, strict=True):
+                if isinstance(key_node, ast.Constant) and key_node.value in self.IMAGE_KEYS:
+                    self.check_literal(value_node, value.get(key_node.value), f"{what}[{key_node.value!r}]")
+                elif isinstance(key_node, ast.Constant) and isinstance(value.get(key_node.value), dict):
+                    # profile_options' option names and choice names are the admin's own keys
+                    self.check_literal(value_node, value.get(key_node.value), f"{what}[{key_node.value!r}]")
+                elif key_node is None:  # {**other}: merged in from elsewhere
+                    self.dynamic(value_node, f"{what} merges in {{**...}}")
 
     def position(self, node: ast.expr) -> Position:
         return node.lineno, self.char_col(node.lineno, node.col_offset)

@@ -11,7 +11,8 @@ import yaml
 from nbcatalog.catalog import Catalog
 from nbcatalog.errors import CatalogError
 from nbcatalog.exporters.gpu import plan_gpu
-from nbcatalog.exporters.jupyterhub import SINGLEUSER_PATHS, export_values
+from nbcatalog.exporters.jupyterhub import export_values
+from nbcatalog.profilefiles.z2jhvalues import export_path
 from tests.exporters.conftest import reference
 from tests.exporters.schemacheck import errors
 from tests.exporters.schemas import PROFILE, Z2JH_VALUES
@@ -81,13 +82,11 @@ def test_camel_case_override_keys_would_be_caught() -> None:
 
 
 def singleuser(document: dict[str, Any]) -> dict[str, Any]:
-    for path in SINGLEUSER_PATHS:
-        node: Any = document
-        for key in path:
-            node = node.get(key) if isinstance(node, dict) else None
-        if isinstance(node, dict):
-            return node
-    raise AssertionError("no singleuser")
+    node: Any = document
+    for key in export_path(document, "values.yaml"):
+        node = node.get(key) if isinstance(node, dict) else None
+    assert isinstance(node, dict), "no singleuser"
+    return node
 
 
 MERGE_TARGETS = [
