@@ -27,7 +27,7 @@ from nbcatalog.cluster import (
 from nbcatalog.errors import BadInputError, ClusterError
 
 if TYPE_CHECKING:
-    from nbcatalog.profilefiles import ProfileImage
+    from nbcatalog.profilefiles.model import ProfileRead
 
 SourceKind = Literal["kubeflow", "workspacekind", "jupyterhub", "pod", "statefulset"]
 
@@ -259,18 +259,20 @@ def read_cluster_sources(cluster: Cluster, options: ClusterOptions) -> ClusterRe
     return ClusterReadout(sources, problems)
 
 
-def read_cluster_profiles(options: ClusterOptions) -> tuple[list[ProfileImage], list[str]]:
+def read_cluster_profiles(options: ClusterOptions) -> tuple[ProfileRead, list[str]]:
     """``audit --cluster``: every image reference the live cluster's configs and notebooks use, read by
-    the same readers as files, and one line per source that could not be read."""
-    from nbcatalog.profilefiles import read_profile_text
+    the same readers as files (with what they could not read, which audit reports like a file's), and
+    one line per source that could not be read at all."""
+    from nbcatalog.profilefiles.model import ProfileRead
+    from nbcatalog.profilefiles.reader import read_text
 
     with Cluster.connect(options) as cluster:
         readout = read_cluster_sources(cluster, options)
-    records: list[ProfileImage] = []
+    read = ProfileRead()
     problems = list(readout.problems)
     for source in readout.sources:
         try:
-            records.extend(read_profile_text(source.text, source.label, kind=source.kind))
+            read.extend(read_text(source.text, source.label, kind=source.kind))
         except BadInputError as exc:
             problems.append(str(exc))
-    return records, problems
+    return read, problems

@@ -526,7 +526,8 @@ def test_read_cluster_profiles_gives_audit_records_and_no_secret(
     seed_hub(kube)
     seed_workloads(kube)
     options = ClusterOptions(kubeconfig=str(kube.write_kubeconfig(tmp_path / "kc")))
-    records, problems = read_cluster_profiles(options)
+    read, problems = read_cluster_profiles(options)
+    records = read.records
     assert problems == []
     found = {(record.path, record.image) for record in records if not record.template}
     assert found == {

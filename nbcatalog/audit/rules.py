@@ -21,6 +21,7 @@ from typing import Any
 from nbcatalog.audit.facts import ImageFacts, image_key
 from nbcatalog.errors import NbcatalogError
 from nbcatalog.profilefiles import CHART_DEDICATED_KEYS, ProfileImage
+from nbcatalog.profilefiles.model import Unread
 from nbcatalog.refs import parse_reference
 from nbcatalog.tagfamilies import (
     MOVING_TAGS,
@@ -101,8 +102,14 @@ def audit(
     *,
     catalog: Sequence[ProfileImage] = (),
     options: AuditOptions = AuditOptions(),
+    unread: Iterable[Unread] = (),
 ) -> list[Finding]:
-    """Findings for ``records``, judged on ``view``; the same finding at the same place once."""
+    """Findings for ``records``, judged on ``view``; the same finding at the same place once.
+
+    ``unread`` (what the readers could not read) joins as coverage findings, sorted among the rest.
+    """
+    from nbcatalog.audit.coverage import coverage_findings
+
     policies = {
         name: record.tag_policy for record in catalog if (name := _repo_name(record.image)) and record.tag_policy
     }
@@ -111,6 +118,7 @@ def audit(
     for record in records:
         if not record.template:
             findings.extend(_judge(record, view, policies, known if catalog else None, options))
+    findings.extend(coverage_findings(unread))
     unique = {(f.path, f.line, f.col, f.kind, f.message): f for f in findings}
     ordered = sorted(unique.values(), key=lambda f: (f.path, f.line, f.col, f.kind))
     # An unreachable repository is one finding, not one per profile; an unreachable host one finding

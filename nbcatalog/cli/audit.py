@@ -2,6 +2,11 @@
 
 Exit code 1 when a finding is at or above ``--fail-on`` (default ``warning``): CI fails on it.
 ``--fix`` writes newer tags over stale ones (only the tag text); ``--dry-run`` shows the diff instead.
+``--offline`` opens no connection at all (no session, no cache, no cluster): it reports what the files
+alone show, fast enough for a pre-commit hook and usable in air-gapped CI.
+
+A directory is walked the way linters walk a tree: every profile file in it is audited and the others
+are listed on stderr as skipped, with why; only a file named explicitly that is broken is exit 2.
 """
 
 from __future__ import annotations
@@ -29,6 +34,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="profile files or directories (default: the catalog and its profiles/)",
     )
     parser.add_argument("--cluster", action="store_true", help="also audit the live cluster's profiles and notebooks")
+    parser.add_argument(
+        "--offline", action="store_true",
+        help="no network at all: only the findings the files alone show (pre-commit, air-gapped CI)",
+    )  # fmt: skip
     parser.add_argument("--fail-on", choices=("info", "warning", "error", "none"), default="warning")
     parser.add_argument("--json", action="store_true", help="same as --format json")
     parser.add_argument("--format", choices=FORMATS, dest="output_format", help="output format (default table)")
@@ -64,6 +73,12 @@ def _check_usage(args: argparse.Namespace) -> str:
         raise BadInputError("--lineage reads image configs, which --tags-only skips", where="--lineage")
     if args.dry_run and not args.fix:
         raise BadInputError("--dry-run goes with --fix", where="--dry-run")
+    if args.offline:
+        needs_network = {"--cluster": args.cluster, "--fix": args.fix, "--lineage": args.lineage,
+                         "--tags-only": args.tags_only}  # fmt: skip
+        for option, value in needs_network.items():
+            if value:
+                raise BadInputError(f"{option} needs the network, which --offline rules out", where="--offline")
     cluster_only = {"--kubeconfig": args.kubeconfig, "--context": args.context, "--configmap": args.configmap,
                     "--hub-namespace": args.hub_namespace}  # fmt: skip
     for option, value in cluster_only.items():
@@ -75,14 +90,19 @@ def _check_usage(args: argparse.Namespace) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from nbcatalog.audit import AuditOptions, FactSource, LineageFacts, NoFacts, audit, collect, failed
+    from nbcatalog.audit import AuditOptions, FactSource, LineageFacts, NoFacts, RegistryView, audit, collect, failed
     from nbcatalog.cli.common import run_with_session
-    from nbcatalog.profilefiles import read_profile_file, read_profile_paths
+    from nbcatalog.profilefiles import read_profile_file
+    from nbcatalog.profilefiles.reader import read_profiles
+    from nbcatalog.safetext import safe_text
     from nbcatalog.tagfamilies import UpdateOptions
 
     output = _check_usage(args)
     paths, catalog_path = _inputs(args)
-    records = read_profile_paths(paths)
+    read = read_profiles(paths)
+    records = read.records
+    for skipped in read.skipped:
+        print(f"nbcatalog: skipped {safe_text(skipped.path)}: {safe_text(skipped.reason)}", file=sys.stderr)
     catalog = read_profile_file(catalog_path) if catalog_path else []
     from nbcatalog.catalog import load_catalog
 
@@ -93,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
         from nbcatalog.clusteraudit import read_cluster_profiles
 
         live, problems = read_cluster_profiles(cluster_options(args))
-        records.extend(live)
+        read.extend(live)
         for problem in problems:
             print(f"nbcatalog: warning: {problem}", file=sys.stderr)
 
@@ -103,13 +123,13 @@ def run(args: argparse.Namespace) -> int:
             facts = LineageFacts(catalog_path)  # stale-base: the catalog's images on older parent tags
         return await collect(session, records, fact_source=facts, cache_dir=session.options.cache_dir)
 
-    view = run_with_session(args, work)
+    view = RegistryView(offline=True) if args.offline else run_with_session(args, work)
     options = AuditOptions(UpdateOptions(args.allow_prerelease, args.within))
-    findings = audit(records, view, catalog=catalog, options=options)
+    findings = audit(records, view, catalog=catalog, options=options, unread=read.unread)
     fixed: list[dict[str, Any]] | None = None
     if args.fix:
         findings, fixed = _fix(findings, dry_run=args.dry_run, output=output)
-    _print(findings, output, fixed)
+    _print(findings, output, fixed, read)
     return EXIT_FAILED if failed(findings, args.fail_on) else EXIT_OK
 
 
@@ -135,28 +155,45 @@ def _fix(findings: list[Any], *, dry_run: bool, output: str) -> tuple[list[Any],
     return [f for f in findings if not (f.kind == "stale-tag" and f.fix and (f.path, *f.fix) in done)], fixed
 
 
-def _print(findings: Sequence[Any], output: str, fixed: list[dict[str, Any]] | None) -> None:
+def _print(findings: Sequence[Any], output: str, fixed: list[dict[str, Any]] | None, read: Any) -> None:
+    from nbcatalog.audit.coverage import references
     from nbcatalog.cli.output import print_json
 
     if output == "json":
         document: dict[str, Any] = {"findings": [f.to_json() for f in findings]}
         if fixed is not None:
             document["fixed"] = fixed
+        document["references"] = references(read.records)
+        document["files"] = list(dict.fromkeys(read.files))
+        document["skipped"] = [{"path": s.path, "reason": s.reason} for s in read.skipped]
         print_json(document)
     elif output == "github":
         sys.stdout.write(github_annotations(findings))
     elif output == "prometheus":
         sys.stdout.write(prometheus_text(findings))
     else:
-        print_grouped_table(findings)
+        print_grouped_table(findings, read)
 
 
-def print_grouped_table(findings: Sequence[Any]) -> None:
+def _read_summary(read: Any) -> str:
+    """'in 3 files, 12 image references (2 files skipped)': what "no findings" was judged on."""
+    from nbcatalog.profilefiles import iter_unique
+
+    files = len(dict.fromkeys(read.files))
+    refs = sum(1 for record in iter_unique(read.records) if not record.template)
+    text = f"{files} file{'s' if files != 1 else ''}, {refs} image reference{'s' if refs != 1 else ''}"
+    if read.skipped:
+        text += f", {len(read.skipped)} skipped"
+    return text
+
+
+def print_grouped_table(findings: Sequence[Any], read: Any = None) -> None:
     """One block per source file, worst first within it, severity in colour on a terminal."""
     from nbcatalog.cli.output import format_table, style
 
+    summary = f" ({_read_summary(read)})" if read is not None else ""
     if not findings:
-        print("no findings")
+        print(f"no findings{summary}")
         return
     by_path: dict[str, list[Any]] = {}
     for finding in findings:
@@ -172,7 +209,7 @@ def print_grouped_table(findings: Sequence[Any]) -> None:
         print(format_table(["  LINE", "SEVERITY", "KIND", "IMAGE", "TAG", "MESSAGE"], rows))
         print()
     counts = {s: sum(1 for f in findings if f.severity == s) for s in ("error", "warning", "info")}
-    print(", ".join(f"{n} {s}{'s' if n != 1 else ''}" for s, n in counts.items()))
+    print(", ".join(f"{n} {s}{'s' if n != 1 else ''}" for s, n in counts.items()) + summary)
 
 
 def _escape_data(text: str) -> str:

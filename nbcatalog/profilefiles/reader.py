@@ -21,7 +21,7 @@ from nbcatalog.profilefiles.kubeflow import read_configmap, read_kubeflow, read_
 from nbcatalog.profilefiles.model import ProfileImage, ProfileRead, Skipped, Unread
 from nbcatalog.profilefiles.pyconfig import PythonReader
 from nbcatalog.profilefiles.workspacekind import read_workspacekind
-from nbcatalog.profilefiles.yamlpos import load_yaml_all, value_pos
+from nbcatalog.profilefiles.yamlpos import key_pos, load_yaml_all, node_pos, value_pos
 from nbcatalog.profilefiles.z2jhvalues import dotted, values_paths
 
 #: What a directory walk looks at; anything else there is not even opened.
@@ -171,7 +171,8 @@ def _read_z2jh(document: Mapping[str, Any], path: str, lines: list[str], result:
             found = ProfileWalker(path, lines, "z2jh").singleuser(singleuser, f"{prefix}.singleuser".lstrip("."))
         found += _extra_config(values.get("hub"), path, lines, prefix, result)
         if not found and not any(u.path == path and u.kind == "unreadable-profiles" for u in result.unread):
-            line, col = value_pos(values, "singleuser") or getattr(values, "position", None) or (1, 1)
+            # At the `singleuser:` key (where an admin would add an image), else the values mapping.
+            line, col = key_pos(values, "singleuser") if "singleuser" in values else node_pos(values) or (1, 1)
             result.unread.append(
                 Unread(
                     path, line, col, "no-images",

@@ -91,14 +91,15 @@ async def all_tag_status(session: Session, catalog: Catalog) -> dict[str, TagSta
 async def audit_catalog(session: Session, document: CatalogDocument) -> list[Finding]:
     """``nbcatalog audit`` over the catalog as edited (not as saved) plus profiles/ beside it."""
     from nbcatalog.audit import audit, collect
-    from nbcatalog.profilefiles import read_profile_paths
+    from nbcatalog.profilefiles.model import ProfileRead
+    from nbcatalog.profilefiles.reader import read_profiles
 
     records = _catalog_records(document)
     profiles = document.path.resolve().parent / "profiles"
-    others = read_profile_paths([profiles]) if profiles.is_dir() else []
-    everything = records + others
+    others = read_profiles([profiles]) if profiles.is_dir() else ProfileRead()
+    everything = records + others.records
     view = await collect(session, everything, cache_dir=session.options.cache_dir)
-    return audit(everything, view, catalog=records)
+    return audit(everything, view, catalog=records, unread=others.unread)
 
 
 def findings_by_entry(document: CatalogDocument, findings: Sequence[Finding]) -> dict[str, list[Finding]]:

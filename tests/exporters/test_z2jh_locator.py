@@ -13,8 +13,9 @@ from nbcatalog.exporters.gpu import plan_gpu
 from nbcatalog.exporters.jupyterhub import export_values
 from nbcatalog.profilefiles import read_profile_text
 from nbcatalog.profilefiles.z2jhvalues import export_path, singleuser_paths, values_paths
+from tests.support.reference import REFERENCE
 
-WILD = Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "wild"
+WILD = REFERENCE / "wild"
 
 #: Pangeo-style: the daskhub chart (z2jh + dask-gateway) as a sub-chart of the deployment's own chart.
 DASKHUB = """\
