@@ -60,6 +60,7 @@ class Change:
     action: Literal["patched", "created", "replaced", "unchanged"]
     diff: str
     note: str = ""
+    warnings: tuple[str, ...] = ()
 
 
 def object_label(kind: str, namespace: str | None, name: str) -> str:
@@ -227,15 +228,30 @@ def find_jwa_configmap(cluster: Cluster, options: ClusterOptions) -> ConfigMapTa
 
 
 def apply_kubeflow(cluster: Cluster, text: str, source: str, options: ClusterOptions, dry_run: bool) -> Change:
-    """Put ``text`` under the ConfigMap's spawner_ui_config.yaml key (the jupyter-web-app re-reads it
-    within ~60 s). The patch carries the resourceVersion read, so a concurrent edit is a 409."""
+    """Splice the exported file's image sections into the live ConfigMap's spawner_ui_config.yaml.
+
+    Exactly the merge ``export --base`` does (:func:`nbcatalog.exporters.kubeflow.splice_exported`):
+    the image sections and the three booleans come from ``text``, and everything else the cluster has
+    (cpu, memory, volumes, GPU vendors, affinity and toleration groups, comments) stays byte for byte.
+    Replacing the whole key would make the cluster's own settings the template's. The patch carries
+    the resourceVersion read, so a concurrent edit is a 409, never overwritten; the jupyter-web-app
+    re-reads the file within ~60 s.
+    """
+    from nbcatalog.errors import CatalogError
+    from nbcatalog.exporters.kubeflow import splice_exported
+
     target = find_jwa_configmap(cluster, options)
     note = f"mounted by {target.mounted_by}" if target.mounted_by else "named explicitly or the only candidate"
-    diff = unified_diff(target.text, text, f"{target.label} ({SPAWNER_KEY})", source)
+    live_source = f"{target.label} ({SPAWNER_KEY})"
+    try:
+        merged, warnings = splice_exported(target.text, text, live_source=live_source, source=source)
+    except CatalogError as exc:
+        raise ClusterError(str(exc)) from None
+    diff = unified_diff(target.text, merged, live_source, source)
     if not diff:
-        return Change(target.label, "unchanged", "", note)
+        return Change(target.label, "unchanged", "", note, tuple(warnings))
     if not dry_run:
-        body = {"metadata": {"resourceVersion": target.resource_version}, "data": {SPAWNER_KEY: text}}
+        body = {"metadata": {"resourceVersion": target.resource_version}, "data": {SPAWNER_KEY: merged}}
         cluster.call(
             target.label,
             cluster.core.patch_namespaced_config_map,
@@ -245,7 +261,7 @@ def apply_kubeflow(cluster: Cluster, text: str, source: str, options: ClusterOpt
             field_manager=FIELD_MANAGER,
             _content_type="application/strategic-merge-patch+json",
         )
-    return Change(target.label, "patched", diff, note)
+    return Change(target.label, "patched", diff, note, tuple(warnings))
 
 
 # -- Kubeflow Notebooks 2.0: WorkspaceKinds --

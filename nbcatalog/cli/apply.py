@@ -1,6 +1,7 @@
 """``nbcatalog apply``: push an exported config to the cluster (kubeconfig or in-cluster).
 
-Kubeflow: patch the jupyter-web-app ConfigMap the Deployment mounts. Notebooks 2.0: create or replace
+Kubeflow: splice the exported image sections into the spawner_ui_config.yaml of the jupyter-web-app
+ConfigMap the Deployment mounts (the cluster keeps its other settings). Notebooks 2.0: create or replace
 WorkspaceKinds. JupyterHub: only print the values for helm, whose release owns the hub's config.
 """
 
@@ -106,23 +107,6 @@ def spawner_text(path: Path) -> str:
     )
 
 
-TEMPLATE_WARNING = (
-    "{path} was generated from nbcatalog's template, not merged into your cluster's config: apply makes "
-    "every setting outside the image sections (cpu, memory, volumes, affinity and toleration groups) the "
-    "template's. To keep yours, export into a copy of the live config: `nbcatalog export --format kubeflow "
-    "--base LIVE.yaml` (--dry-run shows the difference)"
-)
-
-
-def _template_warnings(args: argparse.Namespace, path: Path, changes: list[Change]) -> list[str]:
-    """A generated (not merged) Kubeflow config replaces the admin's other settings in the cluster."""
-    from nbcatalog.exporters.files import export_mode
-
-    if args.export_format != "kubeflow" or all(c.action == "unchanged" for c in changes):
-        return []
-    return [TEMPLATE_WARNING.format(path=path)] if export_mode(spawner_text(path)) == "generated" else []
-
-
 def _apply(args: argparse.Namespace, path: Path) -> list[Change]:
     from nbcatalog.cluster import Cluster, apply_kubeflow, apply_workspacekind
 
@@ -158,7 +142,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"nbcatalog: {note}", file=sys.stderr)
         return 0
     changes = _apply(args, path)
-    warnings = _template_warnings(args, path, changes)
+    warnings = [warning for change in changes for warning in change.warnings]
     for warning in warnings:
         print(f"nbcatalog: warning: {warning}", file=sys.stderr)
     if args.json:

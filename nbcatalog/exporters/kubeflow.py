@@ -191,6 +191,23 @@ def export_spawner_config(
     return ExportResult(embedded.replace(merged), tuple(warnings))
 
 
+def splice_exported(live: str, exported: str, *, live_source: str, source: str) -> tuple[str, list[str]]:
+    """``apply``'s merge: the image sections of an exported file spliced into the live config.
+
+    The same :func:`merge_images` as ``export --base``, so what the cluster gets is what exporting into
+    a copy of the live config would write. Sections the exported file holds no options for are not
+    touched (the admin's code-server or RStudio group stays); the GPU vendors are the cluster's own.
+    An empty live key has nothing to keep: the exported text goes in as it is.
+    """
+    if not live.strip():
+        return exported, []
+    warnings: list[str] = []
+    wanted = file_sections(exported, source)
+    if not wanted.sections:
+        raise CatalogError("no image section with options to apply", where=source)
+    return merge_images(live, wanted, live_source, warnings), warnings
+
+
 def _fresh_template(wanted: ImageSections) -> str:
     """The template without the groups the catalog has no entries for.
 

@@ -198,12 +198,14 @@ def test_export_then_apply_from_the_default_paths(
         )
         assert applied.code == 0, applied.err
         assert {c["action"] for c in applied.json()["changes"]} <= {"patched", "created"}
-        template_warned = "generated from nbcatalog's template" in applied.err
-        assert template_warned == (export_format == "kubeflow")
-        assert len(applied.json()["warnings"]) == int(export_format == "kubeflow")
+        assert applied.json()["warnings"] == [] and "warning" not in applied.err
     spawner = (project / "profiles" / "kubeflow" / "spawner_ui_config.yaml").read_text()
-    assert kube.get("configmaps", MOUNTED, "kubeflow")["data"]["spawner_ui_config.yaml"] == spawner  # type: ignore[index]
-    assert "jupyter-pytorch-cuda:v1.10.0" in spawner
+    live = kube.get("configmaps", MOUNTED, "kubeflow")["data"]["spawner_ui_config.yaml"]  # type: ignore[index]
+    # the generated file's image sections, spliced into the live config: its cpu stays the cluster's
+    assert (
+        yaml.safe_load(live)["spawnerFormDefaults"]["image"] == yaml.safe_load(spawner)["spawnerFormDefaults"]["image"]
+    )
+    assert live.endswith("  cpu:\n    value: '0.5'\n") and "jupyter-pytorch-cuda:v1.10.0" in live
     kinds = [
         d for d in yaml.safe_load_all((project / "profiles" / "workspacekind" / "workspacekind.yaml").read_text()) if d
     ]
@@ -234,3 +236,49 @@ def test_kubeflow_export_merged_into_the_live_config_applies_without_warning(
     kept = {key: value for key, value in before.items() if key not in ("image", "imageGroupOne", "imageGroupTwo")}
     merged = yaml.safe_load(after)["spawnerFormDefaults"]
     assert {key: merged[key] for key in kept} == kept
+
+
+def test_kubeflow_apply_splices_into_the_live_config_and_keeps_the_clusters_settings(
+    kube: FakeKubeAPI, kubeconfig: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 12, point 8: a generated export applied to a cluster running Kubeflow v1.10's own config
+    changes only the image sections; cpu, memory, GPU vendors, affinity and toleration groups, the
+    code-server and RStudio groups (the catalog has none) and every comment stay the cluster's."""
+    from tests.support.reference import REFERENCE
+    from tests.test_cluster import configmap, deployment
+
+    live = (REFERENCE / "kubeflow-v1.10.0-spawner_ui_config.yaml").read_text()
+    assert 'value: "1.0Gi"' in live
+    live = live.replace('value: "1.0Gi"', 'value: "6.0Gi"')  # this cluster's own size
+    kube.add(configmap(MOUNTED, "kubeflow", {"spawner_ui_config.yaml": live}))
+    kube.add(deployment("jupyter-web-app-deployment", "kubeflow", {"app": "jupyter-web-app"}, [
+        {"name": "config-volume", "configMap": {"name": MOUNTED}}]))  # fmt: skip
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "catalog.yaml").write_text(CATALOG)
+    catalog = str(project / "catalog.yaml")
+    assert run_cli(capsys, "--catalog", catalog, "export", "--format", "kubeflow").code == 0
+    dry = run_cli(
+        capsys, "--catalog", catalog, "apply", "--format", "kubeflow", "--dry-run", "--kubeconfig", kubeconfig
+    )
+    assert dry.code == 0, dry.err
+    assert kube.writes() == []
+    changed = [line for line in dry.out.splitlines() if line[:1] in "+-" and line[:3] not in ("+++", "---")]
+    assert changed and all("notebook-servers/" in line or "image" in line or "#" in line for line in changed), changed
+    assert "imageGroupOne" in dry.err and "kept" in dry.err  # said, and kept
+    applied = run_cli(capsys, "--catalog", catalog, "apply", "--format", "kubeflow", "--kubeconfig", kubeconfig)
+    assert applied.code == 0, applied.err
+    after = kube.get("configmaps", MOUNTED, "kubeflow")["data"]["spawner_ui_config.yaml"]  # type: ignore[index]
+    before_form, after_form = (yaml.safe_load(t)["spawnerFormDefaults"] for t in (live, after))
+    for key in before_form:
+        if key != "image":
+            assert after_form[key] == before_form[key], key
+    assert after_form["memory"]["value"] == "6.0Gi"
+    assert after_form["image"]["options"] == [
+        "ghcr.io/kubeflow/kubeflow/notebook-servers/jupyter-scipy:v1.10.0",
+        "ghcr.io/kubeflow/kubeflow/notebook-servers/jupyter-pytorch-cuda:v1.10.0",
+    ]
+    comments = [line for line in live.splitlines() if line.lstrip().startswith("#")]
+    assert all(comment in after.splitlines() for comment in comments)
+    again = run_cli(capsys, "--catalog", catalog, "apply", "--format", "kubeflow", "--kubeconfig", kubeconfig)
+    assert again.code == 0 and again.out == "" and "unchanged" in again.err
