@@ -47,6 +47,40 @@ class RegistryError(NbcatalogError):
     """A registry answered with an error or could not be reached."""
 
 
+class UnreachableHostError(RegistryError):
+    """A registry host that no request reaches: its name does not resolve, or its ``/v2/`` ping
+    cannot connect at all.
+
+    Every repository on such a host fails alike, so callers that ask about many (the audit) stop
+    asking it and report it once, with ``reason`` (a few words, no credentials) and ``host`` (the
+    host[:port] contacted). ``name_resolved`` is False for a name failure, which is never retried.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        host: str = "",
+        reason: str = "cannot connect",
+        name_resolved: bool = True,
+        where: str | None = None,
+    ) -> None:
+        super().__init__(message, where=where)
+        self.host = host
+        self.reason = reason
+        self.name_resolved = name_resolved
+
+    def again(self, message: str | None = None, *, where: str | None = None) -> UnreachableHostError:
+        """The same failure as a fresh exception (another message or place), for another caller."""
+        return UnreachableHostError(
+            self.message if message is None else message,
+            host=self.host,
+            reason=self.reason,
+            name_resolved=self.name_resolved,
+            where=self.where if where is None else where,
+        )
+
+
 class NotFoundError(RegistryError):
     """A repository, tag, manifest or blob that the registry says does not exist."""
 

@@ -2,6 +2,11 @@
 
 Each distinct repository's tags are listed once per run, concurrently through the Session, and kept
 for a few minutes in the cache directory; images are resolved once each, only where a rule needs them.
+
+A registry host is asked by one listing first and by the rest of its repositories only after that:
+a host that turns out unreachable (its name does not resolve, its ``/v2/`` does not connect) is then
+not asked again this run, and is one ``unreachable`` entry instead of an error per repository. An
+offline audit of many files used to spend nearly all its time resolving dead names again and again.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from nbcatalog.audit.facts import ConfigFacts, FactSource, NoFacts, image_key, parse_time
 from nbcatalog.audit.rules import RegistryView
-from nbcatalog.errors import NbcatalogError, NotFoundError
+from nbcatalog.errors import NbcatalogError, NotFoundError, UnreachableHostError
 from nbcatalog.profilefiles import ProfileImage
 from nbcatalog.refs import AnyRef, parse_reference
 from nbcatalog.tagfamilies import classify, newer_tags
@@ -48,15 +53,16 @@ async def collect(
             pinned.add(image_key(ref))
     repos = {ref.name: ref.repo_only() for ref in refs.values()}
     cache = _TagCache(cache_dir)
+    hosts = _Hosts()
     try:
-        listed = await asyncio.gather(*(_list(session, repo, cache) for repo in repos.values()))
+        listed = await asyncio.gather(*(_list(session, repo, cache, hosts) for repo in repos.values()))
     finally:
         cache.close()
     tags: dict[str, Sequence[str] | None] = {}
     errors: dict[str, str] = {}
-    for name, (found, error) in zip(repos, listed, strict=True):
+    for (name, repo), (found, error) in zip(repos.items(), listed, strict=True):
         tags[name] = found
-        if error:
+        if error and repo.registry not in hosts.unreachable:
             errors[name] = error
     present = [ref for ref in refs.values() if ref.tag and ref.tag in (tags.get(ref.name) or ())]
     digests = dict(await _digests(session, [ref for ref in present if image_key(ref) in pinned]))
@@ -71,7 +77,7 @@ async def collect(
                 created.setdefault(ref.name, {})[ref.tag or ""] = when
         for name, dates in (await _release_dates(session, semver, tags, created)).items():
             created.setdefault(name, {}).update(dates)
-    return RegistryView(tags, errors, digests, created, facts)
+    return RegistryView(tags, errors, digests, created, facts, unreachable=dict(hosts.unreachable))
 
 
 async def _release_dates(
@@ -108,14 +114,51 @@ async def _dates(
     return out
 
 
-async def _list(session: Session, repo: AnyRef, cache: _TagCache) -> tuple[Sequence[str] | None, str | None]:
+class _Hosts:
+    """Per registry host (as references spell it), for one run: who asks first, and who is unreachable.
+
+    The first listing of a host that needs the network goes alone and the others wait for it: one
+    round trip later for a healthy host (whose ``/v2/`` ping they would have waited for anyway), and
+    for a dead one a single name lookup or connection attempt (with its retries) instead of one per
+    repository.
+    """
+
+    def __init__(self) -> None:
+        self.first: dict[str, asyncio.Event] = {}
+        #: host -> a few words why, for ``RegistryView.unreachable``.
+        self.unreachable: dict[str, str] = {}
+
+
+async def _list(
+    session: Session, repo: AnyRef, cache: _TagCache, hosts: _Hosts
+) -> tuple[Sequence[str] | None, str | None]:
     cached = cache.get(repo.name)
     if cached is not None:
         return cached, None
+    host = repo.registry
+    first = hosts.first.get(host)
+    if first is None:
+        hosts.first[host] = first = asyncio.Event()
+        try:
+            return await _ask(session, repo, cache, hosts)
+        finally:
+            first.set()
+    await first.wait()
+    if host in hosts.unreachable:
+        return (), None  # not asked: the host's one entry in ``unreachable`` speaks for it
+    return await _ask(session, repo, cache, hosts)
+
+
+async def _ask(
+    session: Session, repo: AnyRef, cache: _TagCache, hosts: _Hosts
+) -> tuple[Sequence[str] | None, str | None]:
     try:
         found = await session.list_tags(repo)
     except NotFoundError:
         return None, None
+    except UnreachableHostError as exc:
+        hosts.unreachable.setdefault(repo.registry, exc.reason)
+        return (), None
     except NbcatalogError as exc:
         return (), f"cannot list tags: {exc}"
     cache.put(repo.name, found)

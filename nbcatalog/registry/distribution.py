@@ -3,11 +3,17 @@
 Every manifest and blob is verified against its digest before anyone sees it; pagination follows
 ``Link`` exactly and never leaves the registry host; requests are retried per :mod:`.retry`; blob
 streams that break mid-way resume with ``Range`` instead of starting over.
+
+A host whose name does not resolve, or whose ``/v2/`` ping cannot connect, is an
+:class:`~nbcatalog.errors.UnreachableHostError`: every request to it fails alike, so callers can
+stop asking it. A name failure is not retried, and requests already waiting for that host when it
+happened share it instead of each asking the resolver again.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import time
 from collections import Counter
@@ -21,6 +27,7 @@ from nbcatalog.errors import (
     NotFoundError,
     RegistryError,
     SizeLimitError,
+    UnreachableHostError,
 )
 from nbcatalog.oci import MANIFEST_ACCEPT, MAX_MANIFEST_BYTES, Descriptor, ManifestBlob
 from nbcatalog.refs import AnyRef, ImageRef, is_loopback_host
@@ -67,6 +74,10 @@ class DistributionClient:
         self._policy = policy or RetryPolicy()
         self._bases: dict[str, tuple[str, httpx.AsyncClient]] = {}
         self._base_locks: dict[str, asyncio.Lock] = {}
+        #: Orders requests and name failures: a request asked before a host's name failed to resolve
+        #: gets that failure; one asked after it asks again (a TUI session outlives a dead network).
+        self._tickets = itertools.count()
+        self._unresolved: dict[str, tuple[int, UnreachableHostError]] = {}
         self.stats: Counter[str] = Counter()
         self.rate_limits: dict[str, tuple[str, str]] = {}
 
@@ -75,24 +86,46 @@ class DistributionClient:
 
     # -- transport ---------------------------------------------------------------------------------
 
-    async def _base_for(self, ref: ImageRef) -> tuple[str, httpx.AsyncClient]:
+    def _ticket(self) -> int:
+        """When a request was asked, before it waits for the limiter (see :meth:`_base`)."""
+        return next(self._tickets)
+
+    async def _base_for(self, ref: ImageRef, asked: int | None = None) -> tuple[str, httpx.AsyncClient]:
         """Like :meth:`_base`, with errors naming the reference the user gave, not only the host."""
         try:
-            return await self._base(ref.api_host)
+            return await self._base(ref.api_host, asked)
         except RegistryError as exc:
             if exc.where != ref.api_host:
                 raise
             host = "" if ref.api_host in str(ref) else f" ({ref.api_host})"
+            if isinstance(exc, UnreachableHostError):
+                raise exc.again(f"{exc.message}{host}", where=str(ref)) from exc
             raise type(exc)(f"{exc.message}{host}", where=str(ref)) from exc
 
-    async def _base(self, host: str) -> tuple[str, httpx.AsyncClient]:
-        """Scheme and client for ``host``, found by a ``/v2/`` ping on first contact."""
+    async def _base(self, host: str, asked: int | None = None) -> tuple[str, httpx.AsyncClient]:
+        """Scheme and client for ``host``, found by a ``/v2/`` ping on first contact.
+
+        Pings of one host take turns. When one finds the name does not resolve, the requests asked
+        before that (``asked``: waiting for this turn or for the limiter) get the same failure: the
+        same question to the same resolver a moment later has the same answer, and an audit listing
+        thirty repositories on a dead host would otherwise look it up thirty times.
+        """
         if host in self._bases:
             return self._bases[host]
+        if asked is None:
+            asked = self._ticket()
         lock = self._base_locks.setdefault(host, asyncio.Lock())
         async with lock:
             if host not in self._bases:
-                self._bases[host] = await self._probe(host)
+                failed = self._unresolved.get(host)
+                if failed is not None and failed[0] > asked:
+                    raise failed[1].again() from failed[1].__cause__
+                try:
+                    self._bases[host] = await self._probe(host)
+                except UnreachableHostError as exc:
+                    if not exc.name_resolved:
+                        self._unresolved[host] = (self._ticket(), exc)
+                    raise
         return self._bases[host]
 
     async def _probe(self, host: str) -> tuple[str, httpx.AsyncClient]:
@@ -116,7 +149,8 @@ class DistributionClient:
             return f"https://{host}", tls_client
         except RegistryError as exc:
             cause = exc.__cause__
-            if not insecure or not isinstance(cause, httpx.TransportError):
+            unresolved = isinstance(exc, UnreachableHostError) and not exc.name_resolved  # HTTP needs the name too
+            if not insecure or unresolved or not isinstance(cause, httpx.TransportError):
                 raise
         plain = self._clients("plain")
         await self._checked_ping(f"http://{host}", plain, host)
@@ -128,15 +162,20 @@ class DistributionClient:
             raise RegistryError(f"does not look like a registry (GET /v2/ answered {status})", where=host)
 
     async def _ping(self, base: str, client: httpx.AsyncClient, host: str) -> tuple[int, bytes]:
+        """``GET /v2/``; a transport failure (after its retries) leaves the whole host unreachable."""
         try:
             response = await self._send(client, "GET", httpx.URL(f"{base}/v2/"), {}, host, attempts=2)
         except RegistryError as exc:
-            if "CERTIFICATE_VERIFY_FAILED" in str(exc.__cause__):
+            cause = exc.__cause__
+            if "CERTIFICATE_VERIFY_FAILED" in str(cause):
                 raise RegistryError(
                     "TLS certificate verification failed (pass --ca-cert PATH, or "
                     f"--insecure-registry {host} to skip verification)",
                     where=host,
-                ) from exc.__cause__
+                ) from cause
+            if isinstance(cause, httpx.TransportError) and not isinstance(exc, UnreachableHostError):
+                reason = _one_line(f"cannot connect: {type(cause).__name__}: {cause}")
+                raise UnreachableHostError(exc.message, host=host, reason=reason, where=exc.where) from cause
             raise
         body = await read_capped(response, MAX_ERROR_BODY, host, truncate=True)
         return response.status_code, body
@@ -162,6 +201,8 @@ class DistributionClient:
                 raise
             except httpx.TransportError as exc:
                 log.debug("%s %s -> %s (attempt %d)", method, url, type(exc).__name__, attempt + 1)
+                if not self._policy.retries(exc):
+                    raise _unresolved(exc, url, where) from exc
                 if attempt + 1 >= total:
                     raise RegistryError(f"cannot reach the registry: {type(exc).__name__}: {exc}", where=where) from exc
                 await asyncio.sleep(self._policy.backoff(attempt))
@@ -194,10 +235,10 @@ class DistributionClient:
             log.debug("rate limit on %s: %s remaining of %s", host, remaining, limit)
 
     async def _request(
-        self, ref: AnyRef, method: str, path: str, headers: dict[str, str] | None = None
+        self, ref: AnyRef, method: str, path: str, headers: dict[str, str] | None = None, asked: int | None = None
     ) -> httpx.Response:
         assert isinstance(ref, ImageRef)
-        base, client = await self._base_for(ref)
+        base, client = await self._base_for(ref, asked)
         self.stats[f"{method} {path.split('/')[0]}"] += 1
         url = httpx.URL(f"{base}/v2/{ref.repository}/{path}")
         response = await self._send(client, method, url, headers or {}, str(ref))
@@ -237,8 +278,9 @@ class DistributionClient:
 
     async def list_tags(self, repo: AnyRef) -> list[str]:
         assert isinstance(repo, ImageRef)
+        asked = self._ticket()
         async with self._limiter:
-            base, client = await self._base_for(repo)
+            base, client = await self._base_for(repo, asked)
             url: httpx.URL | None = httpx.URL(f"{base}/v2/{repo.repository}/tags/list").copy_merge_params(
                 {"n": str(TAG_PAGE_SIZE)}
             )
@@ -266,11 +308,11 @@ class DistributionClient:
             return tags
 
     async def _get_small(
-        self, ref: AnyRef, path: str, headers: dict[str, str], cap: int
+        self, ref: AnyRef, path: str, headers: dict[str, str], cap: int, asked: int
     ) -> tuple[httpx.Response, bytes]:
         """GET a manifest or config whole; a body cut off mid-way (reset, truncation) is asked again."""
         for attempt in range(self._policy.attempts):
-            response = await self._request(ref, "GET", path, headers)
+            response = await self._request(ref, "GET", path, headers, asked)
             try:
                 return response, await read_capped(response, cap, str(ref))
             except httpx.TransportError as exc:
@@ -282,9 +324,10 @@ class DistributionClient:
         raise AssertionError("unreachable")
 
     async def get_manifest(self, ref: AnyRef) -> ManifestBlob:
+        asked = self._ticket()
         async with self._limiter:
             response, raw = await self._get_small(
-                ref, f"manifests/{ref.manifest_reference}", {"Accept": MANIFEST_ACCEPT}, MAX_MANIFEST_BYTES
+                ref, f"manifests/{ref.manifest_reference}", {"Accept": MANIFEST_ACCEPT}, MAX_MANIFEST_BYTES, asked
             )
         served = response.headers.get("Docker-Content-Digest")
         expected = ref.digest or served
@@ -298,9 +341,10 @@ class DistributionClient:
     async def resolve_digest(self, ref: AnyRef) -> str:
         if ref.digest:
             return ref.digest
+        asked = self._ticket()
         async with self._limiter:
             response = await self._request(
-                ref, "HEAD", f"manifests/{ref.manifest_reference}", {"Accept": MANIFEST_ACCEPT}
+                ref, "HEAD", f"manifests/{ref.manifest_reference}", {"Accept": MANIFEST_ACCEPT}, asked
             )
             await response.aclose()
         served = response.headers.get("Docker-Content-Digest")
@@ -313,8 +357,9 @@ class DistributionClient:
             raise SizeLimitError(
                 f"blob {descriptor.digest} is {descriptor.size} bytes (cap {max_size})", where=str(ref)
             )
+        asked = self._ticket()
         async with self._limiter:
-            _, raw = await self._get_small(ref, f"blobs/{descriptor.digest}", {}, max_size)
+            _, raw = await self._get_small(ref, f"blobs/{descriptor.digest}", {}, max_size, asked)
         computed = digest_of(raw, descriptor.digest)
         if computed != descriptor.digest:
             raise DigestMismatchError(
@@ -326,10 +371,11 @@ class DistributionClient:
         hasher = hasher_for(descriptor.digest)
         received = 0
         failures = 0
+        asked = self._ticket()
         async with self._limiter:
             while True:
                 headers = {"Range": f"bytes={received}-"} if received else {}
-                response = await self._request(ref, "GET", f"blobs/{descriptor.digest}", headers)
+                response = await self._request(ref, "GET", f"blobs/{descriptor.digest}", headers, asked)
                 skip = received if response.status_code == 200 else 0
                 try:
                     async for chunk in response.aiter_bytes():  # as they arrive: no re-chunking delay
@@ -371,3 +417,33 @@ class DistributionClient:
             raise DigestMismatchError(
                 f"blob content hashes to {computed}, expected {descriptor.digest}", where=str(ref)
             )
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _unresolved(exc: httpx.TransportError, url: httpx.URL, where: str) -> UnreachableHostError:
+    """A name that did not resolve, as one line naming the host asked for (a redirect's target, say)
+    or the proxy (its ``host:port``: proxy credentials never reach the text)."""
+    try:
+        asked = exc.request.url
+    except RuntimeError:  # httpx attaches the request; without it, the URL this request started at
+        asked = url
+    host = asked.netloc.decode("ascii")
+    detail = _one_line(str(exc))
+    if isinstance(exc, httpx.ProxyError):
+        return UnreachableHostError(
+            f"cannot resolve the proxy's name: {detail}",
+            host=host,
+            reason=f"proxy name not resolved: {detail}",
+            name_resolved=False,
+            where=where,
+        )
+    return UnreachableHostError(
+        f"cannot resolve the name {asked.host}: {detail}",
+        host=host,
+        reason=f"name not resolved: {detail}",
+        name_resolved=False,
+        where=where,
+    )

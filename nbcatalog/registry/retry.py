@@ -2,6 +2,10 @@
 
 Retried: 429 (honouring ``Retry-After``), 500/502/503/504 and transport failures (resets, refused
 connections, timeouts). Everything else is an answer. Backoff doubles with full jitter, capped.
+
+Not retried: a host name that does not resolve. The resolver has retried already before it says so,
+and its answer does not change a second later (offline, a typo, a name only a VPN knows): retrying
+it made an offline audit wait out every attempt's backoff for every repository.
 """
 
 from __future__ import annotations
@@ -21,6 +25,13 @@ class RetryPolicy:
     max_delay: float = 30.0
     #: A server asking for more than this is not waited for: the caller gets the error instead.
     max_retry_after: float = 120.0
+
+    @staticmethod
+    def retries(exc: BaseException) -> bool:
+        """Whether a transport failure is worth another attempt: all but a name that did not resolve."""
+        from nbcatalog.registry.wire import NameResolutionFailure  # not at start-up: wire loads httpx
+
+        return not isinstance(exc, NameResolutionFailure)
 
     def backoff(self, attempt: int) -> float:
         """Full jitter: uniform in [0, min(cap, base * 2**attempt)]."""

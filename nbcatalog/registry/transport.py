@@ -353,7 +353,8 @@ class AsyncioTransport(httpx.AsyncBaseTransport):
 
         Failing to reach the proxy or to get a tunnel from it is an ``httpx.ProxyError`` (or a
         ``ConnectTimeout``): transport errors, so retried like any other, naming the proxy by
-        ``host:port`` only. TLS inside the tunnel fails exactly as a direct handshake would.
+        ``host:port`` only; but a proxy name that does not resolve is an ``UnresolvedProxy``, not
+        retried (see :mod:`.retry`). TLS inside the tunnel fails exactly as a direct handshake would.
         """
         with naming(proxy), mapped(httpx.ConnectTimeout, httpx.ProxyError):
             async with asyncio.timeout(timeouts.get("connect")):
