@@ -87,10 +87,9 @@ def test_merging_into_an_admins_file_in_place(workdir: Path, capsys: pytest.Capt
     assert (
         yaml.safe_load(merged)["spawnerFormDefaults"]["cpu"] == yaml.safe_load(original)["spawnerFormDefaults"]["cpu"]
     )
-    # The admin edits a non-image key: that is a hand edit, so --force is needed, and it keeps the edit.
+    # The admin edits a non-image key: the key is the admin's, so the export keeps it, no --force needed.
     target.write_text(merged.replace('value: "0.5"', 'value: "2"'), encoding="utf-8")
-    assert run_cli(capsys, *args).code == 1
-    assert run_cli(capsys, *args, "--force").code == 0
+    assert run_cli(capsys, *args).code == 0
     assert 'value: "2"' in target.read_text(encoding="utf-8")
     assert run_cli(capsys, *args, "--check").code == 0
 
