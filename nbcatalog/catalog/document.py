@@ -63,6 +63,14 @@ def _give_following_lines(entry: Any, following: str) -> None:
         tokens[2] = CommentToken("\n" + following, CommentMark(0), None)
 
 
+#: Edits the app can take back; older ones are forgotten (each holds a copy of the catalog).
+MAX_UNDO = 200
+
+
+def _shown(value: Any) -> str:
+    return "(none)" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
+
+
 class ChangedOnDiskError(CatalogError):
     """Someone else wrote catalog.yaml since it was loaded: saving would silently drop their change."""
 
@@ -80,6 +88,11 @@ class CatalogDocument:
         self._indent = indent
         self._preamble = ""  # the comments of a file that held no YAML yet (ruamel has nowhere to keep them)
         self.catalog = catalog_from_data(data, str(self.path))
+        # Undo: (label, the data before the edit), newest last. Edits since the last save are the
+        # labels from _saved_depth on; undoing past a save records what it took back.
+        self._history: list[tuple[str, Any]] = []
+        self._saved_depth = 0
+        self._undone_past_save: list[str] = []
 
     @classmethod
     def load(cls, path: str | Path) -> CatalogDocument:
@@ -115,6 +128,45 @@ class CatalogDocument:
         text = self.text()
         atomic_write_text(self.path, text)
         self._loaded_text = text
+        self._saved_depth = len(self._history)
+        self._undone_past_save = []
+
+    # -- undo and what a save would write -------------------------------------------------------
+
+    @property
+    def dirty(self) -> bool:
+        """Whether a save would change the file (an edit undone back to the saved text is not one)."""
+        return self.text() != self._loaded_text
+
+    def unsaved_edits(self) -> list[str]:
+        """What changed since the file was loaded or saved, one label per edit, oldest first."""
+        if not self.dirty:
+            return []
+        undone = [f"undo: {label}" for label in self._undone_past_save]
+        return undone + [label for label, _ in self._history[self._saved_depth :]]
+
+    def pending_diff(self) -> str:
+        """The unified diff of what ``save()`` would write against the file as loaded or last saved."""
+        import difflib
+
+        before, after = self._loaded_text.splitlines(keepends=True), self.text().splitlines(keepends=True)
+        name = self.path.name
+        return "".join(difflib.unified_diff(before, after, f"{name} (saved)", f"{name} (unsaved)"))
+
+    def can_undo(self) -> bool:
+        return bool(self._history)
+
+    def undo(self) -> str | None:
+        """Take back the newest edit (each call one more); its label, or None when there is none."""
+        if not self._history:
+            return None
+        label, before = self._history.pop()
+        if len(self._history) < self._saved_depth:  # undoing an edit that is already saved
+            self._saved_depth = len(self._history)
+            self._undone_past_save.append(label)
+        self.data = before
+        self.catalog = catalog_from_data(self.data, str(self.path))
+        return label
 
     # -- edits --------------------------------------------------------------------------------
 
@@ -128,7 +180,8 @@ class CatalogDocument:
             elif "digest" in entry:
                 _pop_key(entry, "digest")
 
-        self._edit_entry(name, edit)
+        old = self._entry(name).get("tag")
+        self._edit_entry(name, edit, f"{name}: tag {old} → {tag}")
 
     def set_field(self, name: str, key: str, value: Any) -> None:
         """Set one key of an entry (``None`` removes it); the key must be one the schema knows."""
@@ -141,7 +194,8 @@ class CatalogDocument:
             else:
                 _set_key(entry, key, value)
 
-        self._edit_entry(name, edit)
+        old = self._entry(name).get(key)
+        self._edit_entry(name, edit, f"{name}: {key} {_shown(old)} → {_shown(value)}")
 
     def set_parent(self, name: str, parent: str | None) -> None:
         self.set_field(name, "parent", parent)
@@ -163,7 +217,7 @@ class CatalogDocument:
                     entry["default"] = False
 
         self._entry(name)
-        self._transaction(edit)
+        self._transaction(edit, f"{name}: made the default")
 
     def add_image(self, fields: Mapping[str, Any], *, after: str | None = None) -> None:
         """Append an entry (or insert it after ``after``), keys in the schema's order."""
@@ -191,7 +245,7 @@ class CatalogDocument:
 
         if after is not None:
             self._entry(after)
-        self._transaction(edit)
+        self._transaction(edit, f"added {fields.get('name')}")
 
     def remove_image(self, name: str) -> None:
         """Remove an entry; refused while other entries name it as their parent."""
@@ -216,7 +270,7 @@ class CatalogDocument:
                 tokens = self.data.ca.items.setdefault("images", [None, None, None, None])
                 tokens[3] = [*(tokens[3] or []), CommentToken(following, CommentMark(0), None)]
 
-        self._transaction(edit)
+        self._transaction(edit, f"removed {name}")
 
     # -- machinery ----------------------------------------------------------------------------
 
@@ -230,12 +284,15 @@ class CatalogDocument:
                 return entry
         raise CatalogError(f"no image named {name!r} in the catalog", where=str(self.path))
 
-    def _edit_entry(self, name: str, edit: Any) -> None:
+    def _edit_entry(self, name: str, edit: Any, label: str) -> None:
         entry = self._entry(name)
-        self._transaction(lambda: edit(entry))
+        self._transaction(lambda: edit(entry), label)
 
-    def _transaction(self, edit: Any) -> None:
-        """Apply ``edit``; if the result does not validate, restore the previous document."""
+    def _transaction(self, edit: Any, label: str) -> None:
+        """Apply ``edit``; if the result does not validate, restore the previous document.
+
+        A successful edit that changed anything is remembered (with ``label``) for :meth:`undo`.
+        """
         import copy
 
         backup = copy.deepcopy(self.data)
@@ -245,3 +302,7 @@ class CatalogDocument:
         except CatalogError:
             self.data = backup
             raise
+        self._history.append((label, backup))
+        if len(self._history) > MAX_UNDO:
+            del self._history[0]
+            self._saved_depth = max(0, self._saved_depth - 1)

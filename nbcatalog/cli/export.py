@@ -122,6 +122,10 @@ def run(args: argparse.Namespace) -> int:
     # Every format is planned before anything is written: a refused format (a file edited by hand)
     # leaves all of profiles/ as it was, never half of it updated.
     plans = [plan_export(catalog, export_format, options) for export_format in formats]
+    from nbcatalog.exporters.preflight import refuse_unsafe
+
+    # and checked as the next audit would: no invalid reference, no image offered twice in one choice
+    refuse_unsafe([f for plan in plans for f in plan.files], [image.reference for image in catalog.images])
     report: list[dict[str, str]] = []
     stale = False
     for export_format, plan in zip(formats, plans, strict=True):

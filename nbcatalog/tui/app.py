@@ -37,8 +37,11 @@ class NbcatalogApp(App[int]):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", priority=True),
+        Binding("u", "undo", "Undo"),
+        Binding("c", "changes", "Changes"),
         Binding("f1,question_mark", "help", "Help"),
         Binding("ctrl+t", "toggle_theme", "Theme", show=False),
+        Binding("ctrl+l", "messages", "Messages", show=False),
         Binding("q", "quit", "Quit"),
     ]
 
@@ -54,6 +57,7 @@ class NbcatalogApp(App[int]):
         self.lineage_busy = False
         self.facts_busy = False
         self.watch_facts = watch_facts
+        self.messages: list[tuple[str, str, str, str]] = []  # (time, severity, title, message)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -147,11 +151,45 @@ class NbcatalogApp(App[int]):
         except NbcatalogError as exc:
             self.notify(exc.message, title=f"Cannot {what}", severity="error", timeout=8)
             return False
-        self.dirty = True
+        self.dirty = self.document.dirty
         self.changed()
         if facts and self.watch_facts:
             self.refresh_facts()
         return True
+
+    def action_undo(self) -> None:
+        """Take back the newest edit; each press one more (tag, parent, add and remove included)."""
+        label = self.document.undo()
+        if label is None:
+            self.notify("nothing to undo")
+            return
+        self.dirty = self.document.dirty
+        self.changed()
+        self.notify(f"undone: {label}")
+        if self.watch_facts:
+            self.refresh_facts()
+
+    def action_changes(self) -> None:
+        """What ctrl+s would write, as a diff, with the edits behind it."""
+        from nbcatalog.tui.screens.dialogs import ChangesScreen
+
+        if not isinstance(self.screen, ChangesScreen):
+            self.push_screen(ChangesScreen(self.document.unsaved_edits(), self.document.pending_diff()))
+
+    def action_messages(self) -> None:
+        """Every notification of this run again, newest last: errors that flashed by can be read."""
+        from nbcatalog.tui.screens.dialogs import MessagesScreen
+
+        if not isinstance(self.screen, MessagesScreen):
+            self.push_screen(MessagesScreen(list(self.messages)))
+
+    def notify(self, message: str, *, title: str = "", severity: Any = "information", **kwargs: Any) -> None:
+        """Every notification is kept for the message log (ctrl+l) as well as shown."""
+        import datetime
+
+        when = datetime.datetime.now().strftime("%H:%M:%S")
+        self.messages.append((when, str(severity), title, message))
+        super().notify(message, title=title, severity=severity, **kwargs)
 
     def action_save(self) -> None:
         if not self.dirty:
@@ -167,7 +205,8 @@ class NbcatalogApp(App[int]):
             hint = " (ctrl+p › Reload catalog reads it again)" if isinstance(exc, ChangedOnDiskError) else ""
             self.notify(f"{exc}{hint}", title="Save failed", severity="error", timeout=10)
             return False
-        self.dirty = False
+        self.dirty = self.document.dirty
+        self.changed()
         return True
 
     def action_reload(self) -> None:
@@ -204,11 +243,14 @@ class NbcatalogApp(App[int]):
             return
         from nbcatalog.tui.screens.dialogs import QuitScreen
 
+        if isinstance(self.screen, QuitScreen):
+            return  # a second q is not an answer
+
         def answered(answer: str | None) -> None:
             if (answer == "save" and self.save()) or answer == "discard":
                 self.exit(0)
 
-        self.push_screen(QuitScreen(), answered)
+        self.push_screen(QuitScreen(self.document.unsaved_edits()), answered)
 
     # -- navigation --------------------------------------------------------------------------
 

@@ -22,6 +22,13 @@ if TYPE_CHECKING:
     from nbcatalog.session import Session
 
 
+#: The longest the app waits for one read (a tag list, the lineage, the audit) before it says the
+#: registry gave no answer: a registry that accepts connections and never answers must surface, not
+#: spin. Per request the CLI's timeouts and retry policy apply as they are (the app's Session is built
+#: from the same options).
+READ_DEADLINE_S = 90.0
+
+
 @dataclass(frozen=True, slots=True)
 class TagStatus:
     """A catalog entry's repository tags as seen now; ``newer`` is oldest first, as newer_tags gives it."""
@@ -30,6 +37,8 @@ class TagStatus:
     newer: tuple[str, ...] = ()
     error: str | None = None
     present: bool = True
+    tag: str | None = None  # the entry's tag these facts were computed for (an edit makes them stale)
+    host: str | None = None  # the registry asked, for the one status line per failing host
 
     @property
     def newest(self) -> str | None:
@@ -59,28 +68,39 @@ def picker_order(current: str, tags: Sequence[str], policy_text: str | None) -> 
 
 
 def newest_first(tags: Iterable[str]) -> list[str]:
-    """Version and date tags newest first, then the ones with no order (``latest``, build tags) by name."""
-    from nbcatalog.tagfamilies import classify, sort_tags
+    """Version and date tags newest first, then the rest by name (:func:`nbcatalog.taglist.newest_first`)."""
+    from nbcatalog.taglist import newest_first as order
 
-    ordered = sort_tags(tags)
-    versioned = [tag for tag in ordered if classify(tag).key is not None]
-    return list(reversed(versioned)) + [tag for tag in ordered if classify(tag).key is None]
+    return order(tags)
 
 
 async def tag_status(session: Session, image: CatalogImage) -> TagStatus:
     """One entry's tags and the newer ones under its tag_policy; a registry error is kept, not raised."""
     from nbcatalog.tagfamilies import newer_tags, parse_policy
 
+    host = image.ref.registry
     try:
-        tags = await session.list_tags(image.ref.repo_only())
+        async with asyncio.timeout(READ_DEADLINE_S):
+            tags = await session.list_tags(image.ref.repo_only())
+    except TimeoutError:
+        return TagStatus(error=f"no answer for {READ_DEADLINE_S:.0f} s", tag=image.tag, host=host)
     except NbcatalogError as exc:
-        return TagStatus(error=str(exc))
+        return TagStatus(error=str(exc), tag=image.tag, host=host)
     try:
         policy = parse_policy(image.tag_policy)
     except NbcatalogError:
         policy = parse_policy(None)
     newer = newer_tags(image.tag, tags, policy=policy)
-    return TagStatus(tuple(tags), tuple(newer), present=image.tag in tags)
+    return TagStatus(tuple(tags), tuple(newer), present=image.tag in tags, tag=image.tag, host=host)
+
+
+def host_problems(tags: dict[str, TagStatus]) -> dict[str, str]:
+    """One line per failing registry host (not one per image): what the status bar shows."""
+    out: dict[str, str] = {}
+    for status in tags.values():
+        if status.error and status.host and status.host not in out:
+            out[status.host] = status.error
+    return out
 
 
 async def all_tag_status(session: Session, catalog: Catalog) -> dict[str, TagStatus]:

@@ -46,11 +46,18 @@ def notices(app: NbcatalogApp) -> list[str]:
     return [f"{n.title}: {n.message}" for n in app._notifications]
 
 
-def table_rows(app: NbcatalogApp, selector: str) -> list[list[str]]:
+def table_rows(app: NbcatalogApp, selector: str, *, headings: bool = False) -> list[list[str]]:
+    """The rows of a table as text; the tags table's family headings only with ``headings``."""
     from textual.widgets import DataTable
 
+    from nbcatalog.tui.screens.image import GROUP_KEY
+
     table = app.screen.query_one(selector, DataTable)
-    return [[str(cell) for cell in table.get_row_at(index)] for index in range(table.row_count)]
+    rows = []
+    for index, row in enumerate(table.ordered_rows):
+        if headings or not str(row.key.value).startswith(GROUP_KEY):
+            rows.append([str(cell) for cell in table.get_row_at(index)])
+    return rows
 
 
 def static_text(app: NbcatalogApp, selector: str) -> str:

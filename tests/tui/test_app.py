@@ -68,7 +68,7 @@ async def test_typing_filters_the_tree_keeping_ancestors(catalog_path: Path) -> 
     app = make_app(catalog_path)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("c", "u", "d", "a")  # 'c' is no binding: it starts the filter
+        await pilot.press("slash", "c", "u", "d", "a")  # '/' opens the filter; then letters are text
         assert app.screen.query_one("#filter", Input).value == "cuda"
         assert list(tree_labels(app)) == ["base", "jupyter", "jupyter-pytorch-cuda"]
         await pilot.press("escape")
@@ -88,7 +88,7 @@ async def test_open_an_image_and_walk_its_tabs(catalog_path: Path) -> None:
         assert tags[:3] == ["v1.10.0 ↑", "v1.9.1 ●", "v1.9.0"]  # newest first, newer marked, current marked
         assert rows[0][2].startswith("2025-")
         await pilot.click("#tags-table", offset=(2, 0))  # the TAG header: oldest first now
-        assert table_rows(app, "#tags-table")[0][0] in ("latest", "v1.9.0")
+        assert table_rows(app, "#tags-table")[0][0] == "v1.9.0"
 
         await pilot.press("2")  # packages: scanned on first visit, per-layer progress
         await settle(pilot)
@@ -100,6 +100,9 @@ async def test_open_an_image_and_walk_its_tabs(catalog_path: Path) -> None:
         await pilot.pause()
         assert [row[1] for row in table_rows(app, "#packages-table")] == ["bash"]
         assert "shown of" in static_text(app, "#package-count")
+        assert app.screen.focused is app.screen.query_one("#package-filter")  # Packages' job is search
+        await pilot.press("escape")  # clears the filter and leaves it for the table: keys are commands again
+        assert app.screen.query_one("#package-filter", Input).value == ""
 
         await pilot.press("3")
         layers = table_rows(app, "#layers-table")
@@ -180,8 +183,9 @@ async def test_quitting_with_unsaved_changes_asks(catalog_path: Path) -> None:
         assert isinstance(app.screen, QuitScreen)
         await pilot.press("escape")  # cancel: still running, still dirty
         assert isinstance(app.screen, CatalogScreen) and app.dirty
-        await pilot.press("q")
-        await pilot.press("q")  # quit without saving
+        await pilot.press("q", "q")  # a second q is no answer: the app stays open
+        assert isinstance(app.screen, QuitScreen) and app.is_running
+        await pilot.press("d")  # discard, said as such
     assert app.return_value == 0
     assert read(catalog_path) == before
 
@@ -238,8 +242,8 @@ async def test_set_kind_gpu_and_remove(catalog_path: Path) -> None:
     app = make_app(catalog_path)
     async with app.run_test(size=SIZE) as pilot:
         await select(pilot, "rstudio")
-        await pilot.press("g", "down", "enter")  # auto -> true
-        await pilot.press("k", "home", "enter")  # rstudio -> jupyter
+        await pilot.press("e", "down", "down", "down", "enter", "down", "enter")  # Edit › GPU…: auto -> true
+        await pilot.press("e", "down", "down", "enter", "home", "enter")  # Edit › Kind…: rstudio -> jupyter
         catalog = app.document.catalog
         assert catalog.get("rstudio").gpu is True and catalog.get("rstudio").kind == "jupyter"
         await pilot.press("x", "y")
@@ -385,7 +389,8 @@ async def test_using_an_older_tag_marks_the_tags_newer_than_it(catalog_path: Pat
         app.open_image("codeserver")
         await settle(pilot)
         table = app.screen.query_one("#tags-table")
-        table.move_cursor(row=[row[0] for row in table_rows(app, "#tags-table")].index("v1.9.0"))  # type: ignore[attr-defined]
+        rows = [row[0] for row in table_rows(app, "#tags-table", headings=True)]
+        table.move_cursor(row=rows.index("v1.9.0"))  # type: ignore[attr-defined]
         await pilot.press("t")
         assert app.document.catalog.get("codeserver").tag == "v1.9.0" and app.dirty
         assert [row[0] for row in table_rows(app, "#tags-table")][:3] == ["v1.10.0 ↑", "v1.9.1 ↑", "v1.9.0 ●"]
@@ -452,7 +457,9 @@ async def test_the_tags_table_sorts_from_the_keyboard(catalog_path: Path) -> Non
         created = [row[2] for row in table_rows(app, "#tags-table")]
         assert created == sorted(created, reverse=True) and created[0] > created[-1]
         await pilot.press("s", "s", "s")  # size, platforms, back to the tag
-        assert table_rows(app, "#tags-table")[0][0] == "latest"  # oldest first: the unversioned tag
+        assert table_rows(app, "#tags-table")[0][0] == "v1.9.0"  # oldest release first, families kept
+        header = [str(column.label) for column in app.screen.query_one("#tags-table").columns.values()]  # type: ignore[attr-defined]
+        assert header[0] == "TAG ▲"  # the sort column and its direction, in the header
         assert "Image: Sort" in {command.title for command in app.get_system_commands(app.screen)}
 
 

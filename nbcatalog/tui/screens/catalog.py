@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from rich.table import Table
 from rich.text import Text
-from textual import events, on
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -24,23 +24,27 @@ if TYPE_CHECKING:
 
 
 class CatalogScreen(AppScreenMixin, Screen[None]):
-    """Enter opens the image; t, a, x, P, k, g, * edit; d diffs; p shows profiles; typing filters."""
+    """Enter opens the image; t, a, x, e, P, * edit; d diffs; p shows profiles; / filters.
+
+    One rule for keys: with the tree focused, letters are commands (and ``j``/``k``/``g``/``G`` move);
+    ``/`` focuses the filter, where every printable key is text, and ``esc`` clears it and goes back
+    to the tree. Typing never starts the filter by itself, so a name can never run a command.
+    """
 
     BINDINGS = [
         Binding("enter", "open", "Open", show=False),
         Binding("t", "change_tag", "Tag"),
         Binding("a", "add_image", "Add"),
         Binding("x", "remove_image", "Remove"),
+        Binding("e", "edit_entry", "Edit"),
         Binding("P", "set_parent", "Parent", show=False),
-        Binding("k", "set_kind", "Kind", show=False),
-        Binding("g", "set_gpu", "GPU", show=False),
         Binding("asterisk", "set_default", "Default", show=False),
         Binding("d", "diff", "Diff"),
         Binding("p", "profiles", "Profiles"),
         Binding("r", "refresh", "Refresh", show=False),
         Binding("slash", "focus_filter", "Filter"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
-        Binding("ctrl+x", "cancel", "Cancel reading", show=False),
+        Binding("ctrl+x", "cancel", "Cancel reading", show=False, priority=True),
     ]
 
     def compose(self) -> ComposeResult:
@@ -48,15 +52,19 @@ class CatalogScreen(AppScreenMixin, Screen[None]):
         with Horizontal(id="catalog-body"):
             with Vertical(id="tree-pane"):
                 yield Input(
-                    placeholder="type to filter (name, tag, kind, repository)", id="filter", select_on_focus=False
-                )
+                    placeholder="/ filters by name, tag, kind, repository · esc clears", id="filter",
+                    select_on_focus=False,
+                )  # fmt: skip
                 yield LineageTree("catalog", id="tree")
+                yield Label("", id="no-matches")
                 with Horizontal(id="busy"):
                     yield LoadingIndicator()
                     yield Label("", id="busy-label")
             with VerticalScroll(id="details"):
                 yield Static(id="facts")
         yield Footer()
+
+    _select_next: str | None = None
 
     def on_mount(self) -> None:
         tree = self.query_one(LineageTree)
@@ -78,7 +86,14 @@ class CatalogScreen(AppScreenMixin, Screen[None]):
         app = self.nb_app
         needle = self.query_one("#filter", Input).value
         tree = self.query_one(LineageTree)
-        tree.show(app.document.catalog, app.lineage, app.facts.tags, app.facts.findings, needle)
+        tree.show(
+            app.document.catalog, app.lineage, app.facts.tags, app.facts.findings, needle,
+            rereading=app.facts_busy or app.lineage_busy, select=self._select_next,
+        )  # fmt: skip
+        self._select_next = None
+        empty = self.query_one("#no-matches", Label)
+        empty.display = bool(needle) and tree.shown == 0
+        empty.update(f"no image matches {needle!r} (esc clears the filter)")
         busy = [what for what, on in (("lineage", app.lineage_busy), ("tags & audit", app.facts_busy)) if on]
         self.query_one("#busy").display = bool(busy)
         self.query_one("#busy-label", Label).update(f"reading {', '.join(busy)}… (ctrl+x cancels)" if busy else "")
@@ -154,18 +169,6 @@ class CatalogScreen(AppScreenMixin, Screen[None]):
         event.stop()
         self.query_one(LineageTree).focus()
 
-    def on_key(self, event: events.Key) -> None:
-        """Typing a letter that is no binding on the tree starts the filter with it."""
-        tree = self.query_one(LineageTree)
-        if self.focused is tree and event.character and event.is_printable and event.character.isalnum():
-            if event.key in self.active_bindings:
-                return
-            box = self.query_one("#filter", Input)
-            box.value += event.character
-            box.cursor_position = len(box.value)
-            box.focus()
-            event.stop()
-
     def action_focus_filter(self) -> None:
         self.query_one("#filter", Input).focus()
 
@@ -221,9 +224,11 @@ class CatalogScreen(AppScreenMixin, Screen[None]):
         def added(fields: dict[str, object] | None) -> None:
             if fields:
                 name = str(fields["name"])
+                self._select_next = name  # the cursor and the details go to the new entry
                 if self.nb_app.edit(f"add {name}", lambda doc: doc.add_image(fields), facts=True):
-                    self.query_one(LineageTree).select_name(name)
                     self.notify(f"added {name}")
+                else:
+                    self._select_next = None
 
         self.app.push_screen(AddImageScreen(), added)
 
@@ -237,9 +242,32 @@ class CatalogScreen(AppScreenMixin, Screen[None]):
 
         def confirmed(yes: bool | None) -> None:
             if yes:
-                self.nb_app.edit(f"remove {name}", lambda doc: doc.remove_image(name), facts=True)
+                self._select_next = self.query_one(LineageTree).neighbour(name)  # the row next to it
+                if not self.nb_app.edit(f"remove {name}", lambda doc: doc.remove_image(name), facts=True):
+                    self._select_next = None
 
         self.app.push_screen(ConfirmScreen(f"Remove {name} from the catalog?"), confirmed)
+
+    def action_edit_entry(self) -> None:
+        """One menu for the entry's fields, so kind and GPU need no letter of their own."""
+        image = self.selected
+        if image is None:
+            return
+        fields = [
+            ("change_tag", f"Tag…  (now {image.tag})"),
+            ("set_parent", f"Parent…  (now {image.parent or 'none'})"),
+            ("set_kind", f"Kind…  (now {image.kind})"),
+            ("set_gpu", f"GPU…  (now {str(image.gpu).lower()})"),
+            ("set_default", "Make the default" + ("  (it is)" if image.default else "")),
+        ]
+
+        def chosen(action: str | None) -> None:
+            if action:
+                self.call_later(self.run_action, action)
+
+        from nbcatalog.tui.screens.dialogs import ChoiceScreen
+
+        self.app.push_screen(ChoiceScreen(f"Edit {image.name}", fields, None), chosen)
 
     def action_set_parent(self) -> None:
         image = self.selected

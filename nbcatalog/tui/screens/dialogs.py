@@ -9,9 +9,9 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Label, LoadingIndicator, OptionList
+from textual.widgets import Button, Footer, Label, LoadingIndicator, OptionList, Static
 from textual.widgets.option_list import Option
 
 from nbcatalog.errors import NbcatalogError
@@ -36,8 +36,9 @@ class ConfirmScreen(ModalScreen[bool]):
         with Vertical(classes="dialog"):
             yield Label(self.question, classes="dialog-title")
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Yes", variant="error", id="yes")
-                yield Button("No", variant="primary", id="no")
+                yield Button("Yes (y)", variant="error", id="yes")
+                yield Button("No (n)", variant="primary", id="no")
+        yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#no", Button).focus()
@@ -51,21 +52,37 @@ class ConfirmScreen(ModalScreen[bool]):
 
 
 class QuitScreen(ModalScreen[str]):
-    """Unsaved changes: save and quit (``s``), quit anyway (``q``) or go back (``escape``)."""
+    """Unsaved changes: save and quit (``s``), discard them (``d``) or stay (``escape``, ``c``).
+
+    ``q`` is no answer here: the key that opened the dialog never discards, so ``q q`` leaves the app
+    open. The dialog names the edits that would be lost.
+    """
 
     BINDINGS = [
         Binding("s", "answer('save')", "Save and quit"),
-        Binding("q", "answer('discard')", "Quit without saving"),
+        Binding("d", "answer('discard')", "Discard and quit"),
         Binding("escape,c", "answer('cancel')", "Cancel"),
     ]
 
+    def __init__(self, edits: Sequence[str] = ()) -> None:
+        super().__init__()
+        self.edits = list(edits)
+
     def compose(self) -> ComposeResult:
+        count = len(self.edits)
         with Vertical(classes="dialog"):
-            yield Label("The catalog has unsaved changes.", classes="dialog-title")
+            yield Label(
+                f"The catalog has {count} unsaved edit{'s' if count != 1 else ''}:" if count else
+                "The catalog has unsaved changes.", classes="dialog-title",
+            )  # fmt: skip
+            shown = self.edits[-6:]
+            more = f"\n… and {count - len(shown)} more (c shows them all)" if count > len(shown) else ""
+            yield Static(Text("\n".join(f"• {edit}" for edit in shown) + more), id="quit-edits")
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Save and quit", variant="primary", id="save")
-                yield Button("Quit without saving", variant="error", id="discard")
-                yield Button("Cancel", id="cancel")
+                yield Button("Save and quit (s)", variant="primary", id="save")
+                yield Button("Discard and quit (d)", variant="error", id="discard")
+                yield Button("Cancel (esc)", id="cancel")
+        yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#cancel", Button).focus()
@@ -76,6 +93,84 @@ class QuitScreen(ModalScreen[str]):
     @on(Button.Pressed)
     def pressed(self, event: Button.Pressed) -> None:
         self.dismiss(event.button.id or "cancel")
+
+
+class ChangesScreen(AppScreenMixin, ModalScreen[None]):
+    """What ctrl+s would write: the edits since the last save and the diff of catalog.yaml."""
+
+    BINDINGS = [Binding("escape,c", "close", "Close"), Binding("u", "undo", "Undo")]
+
+    def __init__(self, edits: Sequence[str], diff: str) -> None:
+        super().__init__()
+        self.edits = list(edits)
+        self.diff = diff
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog tall"):
+            yield Label("Unsaved changes (ctrl+s writes them)", classes="dialog-title")
+            with VerticalScroll(id="changes-body"):
+                yield Static(self._body(), id="changes-diff")
+        yield Footer()
+
+    def _body(self) -> Text:
+        if not self.edits:
+            return Text("Nothing to save: the catalog is as it was loaded or last saved.", "dim")
+        text = Text()
+        for edit in self.edits:
+            text.append(f"• {edit}\n")
+        text.append("\n")
+        styles = {"+": "green", "-": "red", "@": "cyan"}
+        for line in self.diff.splitlines():
+            text.append(line + "\n", styles.get(line[:1], "") if not line.startswith(("+++", "---")) else "bold")
+        return text
+
+    def on_mount(self) -> None:
+        self.query_one("#changes-body", VerticalScroll).focus()
+
+    def action_undo(self) -> None:
+        self.nb_app.action_undo()
+        self.edits = self.nb_app.document.unsaved_edits()
+        self.diff = self.nb_app.document.pending_diff()
+        self.query_one("#changes-diff", Static).update(self._body())
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+class MessagesScreen(ModalScreen[None]):
+    """The notifications of this run, newest last: a registry error that flashed by can be read again."""
+
+    BINDINGS = [Binding("escape,ctrl+l", "close", "Close")]
+
+    def __init__(self, messages: Sequence[tuple[str, str, str, str]]) -> None:
+        super().__init__()
+        self.entries = list(messages)
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog tall"):
+            yield Label(f"Messages ({len(self.entries)})", classes="dialog-title")
+            with VerticalScroll(id="messages-body"):
+                yield Static(self._body(), id="messages-log")
+        yield Footer()
+
+    def _body(self) -> Text:
+        if not self.entries:
+            return Text("No messages yet.", "dim")
+        styles = {"error": "red", "warning": "yellow"}
+        text = Text()
+        for when, severity, title, message in self.entries:
+            text.append(f"{when} ", "dim")
+            text.append(f"{title}: " if title else "", styles.get(severity, "bold"))
+            text.append(message + "\n", styles.get(severity, ""))
+        return text
+
+    def on_mount(self) -> None:
+        body = self.query_one("#messages-body", VerticalScroll)
+        body.focus()
+        body.scroll_end(animate=False)
+
+    def action_close(self) -> None:
+        self.dismiss(None)
 
 
 class ChoiceScreen(ModalScreen[str | None]):
@@ -93,6 +188,7 @@ class ChoiceScreen(ModalScreen[str | None]):
         with Vertical(classes="dialog"):
             yield Label(self.title_text, classes="dialog-title")
             yield OptionList(*(Option(label, id=value) for value, label in self.choices), id="choices")
+        yield Footer()
 
     def on_mount(self) -> None:
         options = self.query_one(OptionList)

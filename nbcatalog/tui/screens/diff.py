@@ -20,6 +20,7 @@ from nbcatalog.packages.model import ECOSYSTEMS
 from nbcatalog.tui.messages import LayerProgressed
 from nbcatalog.tui.screens.base import AppScreenMixin
 from nbcatalog.tui.widgets.layer_progress import LayerProgress, progress_poster
+from nbcatalog.tui.widgets.lists import ListTable
 
 if TYPE_CHECKING:
     pass
@@ -38,8 +39,9 @@ class DiffScreen(AppScreenMixin, Screen[None]):
 
     BINDINGS = [
         Binding("escape", "back", "Back"),
+        Binding("slash", "focus_filter", "Filter"),
         Binding("ctrl+r", "run", "Compare"),
-        Binding("ctrl+x", "cancel", "Cancel the scan", show=False),
+        Binding("ctrl+x", "cancel", "Cancel the scan", show=False, priority=True),
     ]
 
     def __init__(self, a: str = "", b: str = "") -> None:
@@ -64,10 +66,10 @@ class DiffScreen(AppScreenMixin, Screen[None]):
                          id="diff-ecosystem")  # fmt: skip
             yield Select([("all changes", "")] + [(k, k) for k in CHANGE_KINDS], value="", allow_blank=False,
                          id="diff-kind")  # fmt: skip
-            yield Input(placeholder="filter by name", id="diff-filter")
+            yield Input(placeholder="/ filters by name · esc clears", id="diff-filter")
         yield LayerProgress(id="diff-progress")
         yield Label("", id="diff-counts")
-        yield DataTable(id="diff-table", cursor_type="row", zebra_stripes=True)
+        yield ListTable(id="diff-table", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -123,7 +125,7 @@ class DiffScreen(AppScreenMixin, Screen[None]):
         self.changes = diff_packages(a.packages, b.packages)
         self.compared = True
         self.fill()
-        self.query_one("#diff-table", DataTable).focus()
+        self.query_one("#diff-filter", Input).focus()  # the Diff tab's job is search: its filter has the keys
 
     def on_layer_progressed(self, message: LayerProgressed) -> None:
         self.query_one("#diff-progress", LayerProgress).advance(message.digest, message.done, message.total)
@@ -172,6 +174,20 @@ class DiffScreen(AppScreenMixin, Screen[None]):
         self.query_one("#diff-progress", LayerProgress).finish()
         self.query_one("#diff-counts", Label).update("cancelled")
 
+    def action_focus_filter(self) -> None:
+        self.query_one("#diff-filter", Input).focus()
+
+    @on(Input.Submitted, "#diff-filter")
+    def filter_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.query_one("#diff-table").focus()
+
     def action_back(self) -> None:
+        """``esc`` in the filter clears it and goes to the table; elsewhere it leaves the diff."""
+        box = self.query_one("#diff-filter", Input)
+        if self.focused is box:
+            box.value = ""
+            self.query_one("#diff-table").focus()
+            return
         self.workers.cancel_node(self)
         self.app.pop_screen()

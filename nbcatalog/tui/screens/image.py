@@ -30,17 +30,32 @@ from nbcatalog.refs import AnyRef, parse_reference
 from nbcatalog.tui.messages import LayerProgressed
 from nbcatalog.tui.screens.base import AppScreenMixin
 from nbcatalog.tui.widgets.layer_progress import LayerProgress, progress_poster
+from nbcatalog.tui.widgets.lists import ListTable
 
 if TYPE_CHECKING:
     from nbcatalog.session import TagDetail
 
-#: Tags resolved for the table (newest first); a repository with 1,000 tags would take minutes.
+#: Tags resolved for the table at a time (the newest shown first, then what a filter shows); a
+#: repository with 1,000 tags would take minutes to resolve whole.
 MAX_TAG_DETAILS = 60
 TAG_COLUMNS = ("tag", "digest", "created", "platforms", "size")
+#: Row keys of family headings in the tags table (no tag contains a NUL).
+GROUP_KEY = "\0group:"
+#: Which list or filter each tab focuses when it opens: the tabs whose job is search focus the filter.
+TAB_FOCUS = {"tags": "#tags-table", "packages": "#package-filter", "layers": "#layers-table", "cuda": "#cuda-scroll"}
+#: The filter of each tab that has one (``/`` focuses it, ``esc`` clears it and leaves it).
+TAB_FILTER = {"tags": "#tag-filter", "packages": "#package-filter"}
+#: Commands that act on the Tags tab only: elsewhere they are not shown and do nothing.
+TAGS_TAB_ACTIONS = frozenset({"use_tag", "diff_tag", "sort_tags", "unfold"})
 
 
 class ImageScreen(AppScreenMixin, Screen[None]):
-    """``name`` (a catalog entry) or ``reference``; the tags tab highlights tags newer than the current."""
+    """``name`` (a catalog entry) or ``reference``; the tags tab highlights tags newer than the current.
+
+    Keys follow the visible tab: ``t``/``d``/``s`` act on the Tags tab only, and opening a tab focuses
+    its list (Packages, whose job is search, its filter), so typing a package name is text, never a
+    command on a hidden table. ``/`` focuses the tab's filter; ``esc`` there clears and leaves it.
+    """
 
     BINDINGS = [
         Binding("escape", "back", "Back"),
@@ -48,10 +63,12 @@ class ImageScreen(AppScreenMixin, Screen[None]):
         Binding("2", "tab('packages')", "Packages"),
         Binding("3", "tab('layers')", "Layers"),
         Binding("4", "tab('cuda')", "CUDA"),
+        Binding("slash", "focus_filter", "Filter"),
         Binding("t", "use_tag", "Use tag"),
         Binding("d", "diff_tag", "Diff tag"),
         Binding("s", "sort_tags", "Sort"),
-        Binding("ctrl+x", "cancel", "Cancel the scan", show=False),
+        Binding("o", "unfold", "Fold/unfold", show=False),
+        Binding("ctrl+x", "cancel", "Cancel the scan", show=False, priority=True),
     ]
 
     def __init__(self, *, name: str | None = None, reference: str | None = None) -> None:
@@ -64,6 +81,7 @@ class ImageScreen(AppScreenMixin, Screen[None]):
         self.newer: set[str] = set()
         self.sort_column = "tag"
         self.sort_reverse = True
+        self.unfolded: set[str] = set()
         self.packages: list[Package] = []
         self.scanned = False
         self.kubeflow: dict[str, Any] | None = None
@@ -73,8 +91,10 @@ class ImageScreen(AppScreenMixin, Screen[None]):
         yield Label("", id="image-title")
         with TabbedContent(initial="tags", id="image-tabs"):
             with TabPane("Tags", id="tags"):
+                yield Input(placeholder="/ filters the tags (fuzzy: v110, cu12) · esc clears", id="tag-filter")
                 yield LoadingIndicator(id="tags-loading")
-                yield DataTable(id="tags-table", cursor_type="row", zebra_stripes=True)
+                yield Label("", id="tag-count")
+                yield ListTable(id="tags-table", cursor_type="row", zebra_stripes=True)
             with TabPane("Packages", id="packages"):
                 with Horizontal(classes="filter-row"):
                     yield Select([("all ecosystems", "")] + [(e, e) for e in ECOSYSTEMS], value="",
@@ -82,14 +102,14 @@ class ImageScreen(AppScreenMixin, Screen[None]):
                     yield Input(placeholder="filter by name", id="package-filter")
                 yield LayerProgress(id="package-progress")
                 yield Label("", id="package-count")
-                yield DataTable(id="packages-table", cursor_type="row", zebra_stripes=True)
+                yield ListTable(id="packages-table", cursor_type="row", zebra_stripes=True)
             with TabPane("Layers & history", id="layers"):
                 yield LoadingIndicator(id="inspect-loading")
                 with VerticalScroll():
                     yield Static(id="config-facts")
-                    yield DataTable(id="layers-table", cursor_type="row")
-                    yield DataTable(id="history-table", cursor_type="row")
-            with TabPane("CUDA", id="cuda"), VerticalScroll():
+                    yield ListTable(id="layers-table", cursor_type="row")
+                    yield ListTable(id="history-table", cursor_type="row")
+            with TabPane("CUDA", id="cuda"), VerticalScroll(id="cuda-scroll"):
                 yield Static(id="cuda-facts")
         yield Footer()
 
@@ -100,10 +120,9 @@ class ImageScreen(AppScreenMixin, Screen[None]):
             self.notify(str(exc), title="Cannot open the image", severity="error")
             self.app.pop_screen()
             return
-        self.query_one("#image-title", Label).update(Text.assemble(("Image ", "bold"), str(self.ref)))
+        self._show_title()
         tags = self.query_one("#tags-table", DataTable)
-        for column in TAG_COLUMNS:
-            tags.add_column(column.upper(), key=column)
+        self._tag_columns(tags)
         self.query_one("#packages-table", DataTable).add_columns("ECOSYSTEM", "NAME", "VERSION", "LOCATION")
         self.query_one("#layers-table", DataTable).add_columns("#", "DIGEST", "SIZE", "MEDIA TYPE")
         self.query_one("#history-table", DataTable).add_columns("", "CREATED", "CREATED BY")
@@ -111,6 +130,15 @@ class ImageScreen(AppScreenMixin, Screen[None]):
         self.load_tags()
         self.load_inspect()
         tags.focus()
+
+    def _show_title(self) -> None:
+        """``Image jupyter:v1.10.0  ghcr.io/…`` on one line: the short name and tag first, so a narrow
+        terminal cuts the long repository, never the tag."""
+        assert self.ref is not None
+        short = self.ref.name.rsplit("/", 1)[-1] + (f":{self.ref.tag}" if self.ref.tag else "")
+        title = Text.assemble(("Image ", "bold"), (short, "bold cyan"), "  ", (str(self.ref), "dim"))
+        title.no_wrap, title.overflow = True, "ellipsis"
+        self.query_one("#image-title", Label).update(title)
 
     def _target(self) -> AnyRef:
         if self.entry_name is not None:
@@ -125,7 +153,6 @@ class ImageScreen(AppScreenMixin, Screen[None]):
 
     @work(exclusive=True, group="image-tags", exit_on_error=False, description="reading the tags")
     async def load_tags(self) -> None:
-        from nbcatalog.tui.state import newest_first
 
         assert self.ref is not None
         session = self.nb_app.session
@@ -138,19 +165,27 @@ class ImageScreen(AppScreenMixin, Screen[None]):
             return
         self.tags = list(tags)
         self.newer = self._newer_tags()
-        wanted = newest_first(tags)[:MAX_TAG_DETAILS]
+        wanted = self._visible_tags()[:MAX_TAG_DETAILS]
         if self.current_tag and self.current_tag in tags and self.current_tag not in wanted:
             wanted.append(self.current_tag)
         self.details = await session.tag_details(repo, wanted)
         self.query_one("#tags-loading").display = False
         self.fill_tags()
-        if len(tags) > MAX_TAG_DETAILS:  # say so, or the table reads as the whole repository
-            self.notify(f"the {MAX_TAG_DETAILS} newest of {len(tags)} tags are shown; t (Tag) on the catalog "
-                        "lists every tag", title=str(repo), timeout=8)  # fmt: skip
         failed = [d for d in self.details if d.error]
         if failed:
             self.notify(f"{len(failed)} tag(s) could not be read, e.g. {failed[0].tag}: {failed[0].error}",
                         severity="warning", timeout=8)  # fmt: skip
+
+    @work(exclusive=True, group="tag-details", exit_on_error=False, description="reading tag details")
+    async def load_more_details(self) -> None:
+        """Details (digest, date, size) for the tags a filter or an unfolded family brings on screen."""
+        assert self.ref is not None
+        known = {detail.tag for detail in self.details}
+        wanted = [tag for tag in self._visible_tags() if tag not in known][:MAX_TAG_DETAILS]
+        if not wanted:
+            return
+        self.details = [*self.details, *await self.nb_app.session.tag_details(self.ref.repo_only(), wanted)]
+        self.fill_tags()
 
     def _newer_tags(self) -> set[str]:
         """Tags newer than the current one under the entry's tag_policy: again after each tag change."""
@@ -165,35 +200,128 @@ class ImageScreen(AppScreenMixin, Screen[None]):
         newer, _ = picker_order(self.current_tag, self.tags, policy)
         return set(newer)
 
+    def _tag_columns(self, table: DataTable[Any]) -> None:
+        """The columns, the sort column marked with its direction (the sort shows where it applies)."""
+        arrow = " ▼" if self.sort_reverse else " ▲"
+        for column in TAG_COLUMNS:
+            label = column.upper() + (arrow if column == self.sort_column else "")
+            table.add_column(label, key=column)
+        table.add_column("SAME IMAGE AS", key="aliases")
+
+    def _visible_tags(self) -> list[str]:
+        """The tags the table shows now, in order: the filter's matches, folded families left out."""
+        from nbcatalog.taglist import filter_tags, group_tags
+
+        needle = self.query_one("#tag-filter", Input).value.strip()
+        out: list[str] = []
+        for group in group_tags(self.tags, unfolded=self.unfolded):
+            members = filter_tags(group.tags, needle)
+            if group.folded and not needle:
+                continue
+            out.extend(members)
+        return out
+
     def fill_tags(self) -> None:
-        from nbcatalog.tui.state import newest_first
+        """Every tag, grouped by family (releases first, ``sha-…`` builds folded) unless sorted on
+        another column; details where they were read, the filter applied, the cursor kept."""
+        from nbcatalog.taglist import aliases, filter_tags, group_tags
 
         table = self.query_one("#tags-table", DataTable)
-        table.clear()
-        order = {tag: -i for i, tag in enumerate(newest_first(d.tag for d in self.details))}
+        keep = self._highlighted_tag()
+        table.clear(columns=True)
+        self._tag_columns(table)
+        needle = self.query_one("#tag-filter", Input).value.strip()
+        by_tag = {detail.tag: detail for detail in self.details}
+        same = aliases({d.tag: d.digest for d in self.details if not d.error})
+        shown = 0
+        if self.sort_column == "tag":
+            for group in group_tags(self.tags, unfolded=self.unfolded):
+                members = filter_tags(group.tags, needle)
+                if not members:
+                    continue
+                members = members if self.sort_reverse else list(reversed(members))
+                folded = group.folded and not needle
+                mark = "▸" if folded else "▾"
+                hint = "  (o or enter unfolds)" if folded else ""
+                heading = Text.assemble((f"{mark} {group.label}", "bold"), (f"  {len(members)} tags{hint}", "dim"))
+                table.add_row(heading, "", "", "", "", "", key=GROUP_KEY + group.key)
+                if folded:
+                    continue
+                for tag in members:
+                    self._tag_row(table, tag, by_tag.get(tag), same.get(tag, []))
+                    shown += 1
+        else:
 
-        def key(detail: TagDetail) -> Any:
-            if self.sort_column == "tag":
-                return order.get(detail.tag, -1)
-            if self.sort_column == "size":
-                return detail.size or 0
-            if self.sort_column == "platforms":
-                return ",".join(detail.platforms)
-            return getattr(detail, self.sort_column) or ""
+            def key(detail: TagDetail) -> Any:
+                if self.sort_column == "size":
+                    return detail.size or 0
+                if self.sort_column == "platforms":
+                    return ",".join(detail.platforms)
+                return getattr(detail, self.sort_column) or ""
 
-        for detail in sorted(self.details, key=key, reverse=self.sort_reverse):
-            style = (
-                "bold green" if detail.tag in self.newer else ("bold cyan" if detail.tag == self.current_tag else "")
-            )
-            mark = " ↑" if detail.tag in self.newer else (" ●" if detail.tag == self.current_tag else "")
-            table.add_row(
-                Text(detail.tag + mark, style),
-                Text(detail.error, "red") if detail.error else short_digest(detail.digest),
+            matching = set(filter_tags(self.tags, needle))
+            ordered = sorted((d for d in self.details if d.tag in matching), key=key, reverse=self.sort_reverse)
+            for detail in ordered:
+                self._tag_row(table, detail.tag, detail, same.get(detail.tag, []))
+                shown += 1
+        total = len(self.tags)
+        read = f"; details of {len(self.details)} read" if len(self.details) < total else ""
+        what = f"{shown} of {total} tags match {needle!r}" if needle else f"{total} tags{read}"
+        self.query_one("#tag-count", Label).update(what)
+        if keep is not None:
+            keys = [row.key.value for row in table.ordered_rows]
+            if keep in keys:
+                table.move_cursor(row=keys.index(keep))
+
+    def _tag_row(self, table: DataTable[Any], tag: str, detail: TagDetail | None, same: list[str]) -> None:
+        style = "bold green" if tag in self.newer else ("bold cyan" if tag == self.current_tag else "")
+        mark = " ↑" if tag in self.newer else (" ●" if tag == self.current_tag else "")
+        if detail is None:
+            cells: list[Any] = [Text("…", "dim"), "", "", ""]
+        elif detail.error:
+            cells = [Text(detail.error, "red"), "", "", ""]
+        else:
+            cells = [
+                short_digest(detail.digest),
                 (detail.created or "")[:19].replace("T", " "),
                 ",".join(detail.platforms),
                 human_size(detail.size),
-                key=detail.tag,
-            )
+            ]
+        alias = ", ".join(same[:3]) + (f" +{len(same) - 3}" if len(same) > 3 else "")
+        table.add_row(Text(tag + mark, style), *cells, Text(alias, "dim"), key=tag)
+
+    @on(Input.Changed, "#tag-filter")
+    def tag_filter_changed(self) -> None:
+        self.fill_tags()
+        self.load_more_details()
+
+    @on(Input.Submitted, "#tag-filter")
+    @on(Input.Submitted, "#package-filter")
+    def filter_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        target = "#tags-table" if event.input.id == "tag-filter" else "#packages-table"
+        self.query_one(target).focus()
+
+    def action_unfold(self) -> None:
+        """Fold or unfold the family under the cursor (a heading, or any of its tags)."""
+        from nbcatalog.taglist import family_label
+
+        table = self.query_one("#tags-table", DataTable)
+        if table.row_count == 0:
+            return
+        row_key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
+        value = str(row_key.value)
+        family = value[len(GROUP_KEY) :] if value.startswith(GROUP_KEY) else family_label(value)
+        self.unfolded ^= {family}
+        if family not in self.unfolded:
+            from nbcatalog.taglist import group_tags
+
+            # a family folded by default is opened by the set; one shown by default cannot be folded
+            groups = {g.key: g for g in group_tags(self.tags)}
+            if family in groups and not groups[family].folded:
+                return
+        self.fill_tags()
+        self.load_more_details()
 
     @on(DataTable.HeaderSelected, "#tags-table")
     def sort_tags_by(self, event: DataTable.HeaderSelected) -> None:
@@ -207,20 +335,23 @@ class ImageScreen(AppScreenMixin, Screen[None]):
 
     def action_sort_tags(self) -> None:
         """The keyboard's header click: each press sorts the tags table on its next column."""
-        self.action_tab("tags")
         self.sort_by(TAG_COLUMNS[(TAG_COLUMNS.index(self.sort_column) + 1) % len(TAG_COLUMNS)])
-        self.notify(f"tags sorted by {self.sort_column}", timeout=2)
 
     def _highlighted_tag(self) -> str | None:
         table = self.query_one("#tags-table", DataTable)
         if table.row_count == 0:
             return None
         row_key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
-        return str(row_key.value) if row_key.value is not None else None
+        if row_key.value is None or str(row_key.value).startswith(GROUP_KEY):
+            return None
+        return str(row_key.value)
 
     @on(DataTable.RowSelected, "#tags-table")
     def open_tag(self, event: DataTable.RowSelected) -> None:
         tag = str(event.row_key.value)
+        if tag.startswith(GROUP_KEY):
+            self.action_unfold()
+            return
         if self.ref is not None and tag != self.current_tag:
             self.nb_app.open_image(reference=str(self.ref.repo_only().with_tag(tag)))
 
@@ -231,8 +362,9 @@ class ImageScreen(AppScreenMixin, Screen[None]):
             self.notify("only a catalog entry's tag can be changed", severity="warning")
             return
         if self.nb_app.edit(f"set the tag of {name}", lambda doc: doc.set_tag(name, tag), facts=True):
-            self.notify(f"{name} now uses {tag} (unsaved)")
+            self.notify(f"{name} now uses {tag} (unsaved; u undoes)")
             self.ref = self.nb_app.document.catalog.get(name).ref
+            self._show_title()
             self.newer = self._newer_tags()
             self.fill_tags()
 
@@ -320,7 +452,11 @@ class ImageScreen(AppScreenMixin, Screen[None]):
 
     @on(TabbedContent.TabActivated, "#image-tabs")
     def tab_activated(self, event: TabbedContent.TabActivated) -> None:
-        if event.pane.id == "packages" and not self.scanned:
+        pane = event.pane.id or ""
+        if pane in TAB_FOCUS:
+            self.query_one(TAB_FOCUS[pane]).focus()
+        self.refresh_bindings()  # the footer follows the tab: Tags' keys only on Tags
+        if pane == "packages" and not self.scanned:
             self.scan_packages()
 
     @work(exclusive=True, group="image-packages", exit_on_error=False, description="scanning the packages")
@@ -383,9 +519,32 @@ class ImageScreen(AppScreenMixin, Screen[None]):
 
     # -- navigation --------------------------------------------------------------------------
 
+    @property
+    def active_tab(self) -> str:
+        return self.query_one(TabbedContent).active
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Commands act on the visible tab only: the Tags tab's keys do nothing (and are not shown)
+        while another tab is open, whatever widget kept the focus."""
+        if action in TAGS_TAB_ACTIONS and self.is_mounted:
+            return self.active_tab == "tags"
+        if action == "focus_filter" and self.is_mounted:
+            return self.active_tab in TAB_FILTER
+        return True
+
     def action_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
 
+    def action_focus_filter(self) -> None:
+        if self.active_tab in TAB_FILTER:
+            self.query_one(TAB_FILTER[self.active_tab], Input).focus()
+
     def action_back(self) -> None:
+        """``esc`` in a filter clears it and goes back to the list; elsewhere it leaves the image."""
+        focused = self.focused
+        if isinstance(focused, Input) and focused.id in ("tag-filter", "package-filter"):
+            focused.value = ""
+            self.query_one("#tags-table" if focused.id == "tag-filter" else "#packages-table").focus()
+            return
         self.workers.cancel_node(self)
         self.app.pop_screen()

@@ -18,6 +18,7 @@ from nbcatalog.errors import NbcatalogError
 from nbcatalog.tui.messages import CatalogChanged
 from nbcatalog.tui.screens.base import AppScreenMixin
 from nbcatalog.tui.widgets.lineage_tree import SEVERITY_STYLE
+from nbcatalog.tui.widgets.lists import ListTable
 
 if TYPE_CHECKING:
     from nbcatalog.exporters.files import PlannedFile
@@ -43,16 +44,18 @@ class ProfilesScreen(AppScreenMixin, Screen[None]):
         super().__init__()
         self.planned: list[PlannedFile] = []
         self.refused: list[str] = []
+        self.warnings: list[str] = []
 
     def compose(self) -> ComposeResult:
         yield Header()
+        yield Static(id="export-warnings")
         with TabbedContent(id="profile-tabs"):
             for export_format, title in FORMAT_TITLES.items():
                 with TabPane(title, id=f"fmt-{export_format}"), VerticalScroll():
                     yield Static(id=f"preview-{export_format}", classes="preview")
             with TabPane("Audit", id="audit"):
                 yield Static(id="audit-summary")
-                yield DataTable(id="audit-table", cursor_type="row", zebra_stripes=True)
+                yield ListTable(id="audit-table", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -67,11 +70,17 @@ class ProfilesScreen(AppScreenMixin, Screen[None]):
         self.show_audit()
 
     def preview(self) -> None:
-        """Plan every format from the catalog as edited; nothing is written here."""
+        """Plan every format from the catalog as edited; nothing is written here.
+
+        The warnings ``nbcatalog export`` prints (CUDA guessed from names, Kubeflow cannot bind a GPU
+        to an image, groups kept as the file had them) and what the pre-write audit would refuse are
+        shown above the tabs, where they are seen before ``w``, not under a long preview.
+        """
         from nbcatalog.exporters.files import ExportOptions, plan_export
+        from nbcatalog.exporters.preflight import preflight
 
         catalog = self.nb_app.document.catalog
-        self.planned, self.refused = [], []
+        self.planned, self.refused, self.warnings = [], [], []
         for export_format in FORMAT_TITLES:
             target = self.query_one(f"#preview-{export_format}", Static)
             if not catalog.offered(export_format):
@@ -84,15 +93,23 @@ class ProfilesScreen(AppScreenMixin, Screen[None]):
                 self.refused.append(f"{export_format}: {exc}")
                 continue
             self.planned.extend(plan.files)
-            parts: list[Text | Syntax] = []
+            problems = [str(p) for p in preflight(plan.files, [image.reference for image in catalog.images])]
+            self.refused.extend(f"{export_format}: {problem}" for problem in problems)
+            self.warnings.extend(f"{FORMAT_TITLES[export_format]}: {w}" for w in plan.warnings if w)
+            parts: list[Text | Syntax] = [Text(f"refused: {p}", "bold red") for p in problems]
+            parts.extend(Text(f"warning: {w}", "yellow") for w in plan.warnings)
             for planned in plan.files:
                 state = "up to date" if planned.up_to_date() else ("new" if planned.current() is None else "changed")
                 style = "green" if state == "up to date" else "yellow"
                 parts.append(Text.assemble((str(planned.path), "bold"), "  ", (state, style)))
                 lexer = "python" if planned.path.suffix == ".py" else "yaml"
                 parts.append(Syntax(planned.text, lexer, line_numbers=True, word_wrap=False, theme="ansi_dark"))
-            parts.extend(Text(f"warning: {w}", "yellow") for w in plan.warnings)
             target.update(Group(*parts))
+        banner = [Text(f"✗ {r}", "bold red") for r in self.refused]
+        banner += [Text(f"⚠ {w}", "yellow") for w in dict.fromkeys(self.warnings)]
+        box = self.query_one("#export-warnings", Static)
+        box.display = bool(banner)
+        box.update(Group(*banner))
 
     def show_audit(self) -> None:
         app = self.nb_app
@@ -133,20 +150,26 @@ class ProfilesScreen(AppScreenMixin, Screen[None]):
                         severity="warning", timeout=6)  # fmt: skip
             return
         self.preview()  # plan again now: a file edited by hand since the preview must be refused, not overwritten
-        written = 0
+        if self.refused:  # the CLI refuses these too: nothing is written, the banner says why
+            self.notify(f"{len(self.refused)} problem(s), shown above the tabs: {self.refused[0]}",
+                        title="Not written", severity="error", timeout=10)  # fmt: skip
+            return
+        written: list[str] = []
         try:
             for planned in self.planned:
                 if not planned.up_to_date():
                     atomic_write_text(planned.path, planned.text)
-                    written += 1
+                    written.append(str(planned.path))
         except (NbcatalogError, OSError) as exc:
             reason = str(exc) if isinstance(exc, NbcatalogError) else f"{planned.path}: {exc.strerror or exc}"
-            done = f" ({written} file(s) written before it)" if written else ""
+            done = f" ({len(written)} file(s) written before it)" if written else ""
             self.notify(reason + done, title="Export failed", severity="error", timeout=10)
         else:
-            self.notify(f"wrote {written} file(s) under profiles/" if written else "profiles/ is up to date")
-        for refusal in self.refused:
-            self.notify(refusal, title="Not written", severity="warning", timeout=10)
+            where = self.planned[0].path.parent.parent if self.planned else "profiles/"
+            if written:
+                self.notify("\n".join(written), title=f"Wrote {len(written)} file(s) under {where}", timeout=10)
+            else:
+                self.notify(f"{where} is up to date")
         self.preview()
 
     def action_refresh(self) -> None:

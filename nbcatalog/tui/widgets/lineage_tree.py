@@ -13,6 +13,7 @@ from nbcatalog.audit import Finding
 from nbcatalog.catalog import Catalog, CatalogImage
 from nbcatalog.lineage import LineageEntry, LineageImage, tree_roots
 from nbcatalog.tui.state import TagStatus
+from nbcatalog.tui.widgets.lists import ListTree
 
 SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "blue"}
 
@@ -27,9 +28,21 @@ def entry_label(
     lineage: LineageEntry | None,
     status: TagStatus | None,
     findings: Sequence[Finding] = (),
+    *,
+    rereading: bool = False,
 ) -> Text:
-    """``name  tag  kind  [CUDA 12.1]  ↑v1.10.0  ⚠ stale-tag``: what an admin scans the tree for."""
+    """``name  tag  kind  [CUDA 12.1]  ↑v1.10.0  ⚠ stale-tag``: what an admin scans the tree for.
+
+    Facts computed for another tag than the entry has now (an edit the workers have not caught up
+    with) are left out, and while the registries are read again the badges are dimmed: a badge is
+    either current or visibly on its way, never wrong. One cause gets one badge: an unreachable
+    registry is "registry error", not that plus an audit finding and an unresolved lineage.
+    """
     text = Text.assemble((image.name, "bold"), "  ", (image.tag, "cyan"), "  ", (image.kind, "dim"))
+    if status is not None and status.tag is not None and status.tag != image.tag:
+        status = None  # about the old tag
+    findings = [f for f in findings if not f.current or f.current == image.tag or f.kind != "stale-tag"]
+    dim = " dim" if rereading else ""
     if image.default:
         text.append("  ★ default", "green")
     if image.hidden:
@@ -39,28 +52,32 @@ def entry_label(
         text.append(f"  [CUDA {cuda.version or '?'}]" if cuda.version else "  [CUDA]", "bold magenta")
     elif image.gpu is True:
         text.append("  [GPU]", "magenta")
+    unreachable = status is not None and bool(status.error)
     if status is not None:
         if status.error:
-            text.append("  ✗ registry error", "bold red")
+            text.append("  ✗ registry error", "bold red" + dim)
         elif not status.present:
-            text.append("  ✗ missing tag", "bold red")
-        elif status.newest:
-            text.append(f"  ↑ {status.newest}", "yellow")
+            text.append("  ✗ missing tag", "bold red" + dim)
+        elif status.newest and status.newest != image.tag:
+            text.append(f"  ↑ {status.newest}", "yellow" + dim)
     if lineage is not None:
         declared = image.parent
         if lineage.inferred_parent and declared and lineage.inferred_parent != declared:
             text.append(f"  ≠ declared {declared}", "yellow")
         elif lineage.inferred_parent and not declared:
             text.append("  (inferred)", "dim")
-        if lineage.image.error:
-            text.append("  ✗ unresolved", "bold red")
+        if lineage.image.error and not unreachable:
+            text.append("  ✗ unresolved", "bold red" + dim)
         for issue in lineage.issues:
             if issue.kind in ("stale-base", "declared-not-ancestor"):
-                text.append(f"  ⚠ {issue.kind}", SEVERITY_STYLE.get(issue.severity, "yellow"))
+                text.append(f"  ⚠ {issue.kind}", SEVERITY_STYLE.get(issue.severity, "yellow") + dim)
     rank = ("info", "warning", "error")
-    for kind in sorted({finding.kind for finding in findings}):
+    shown = {f.kind for f in findings} - ({"registry-error", "stale-tag", "missing-tag"} if status else set())
+    if unreachable:
+        shown.discard("registry-error")
+    for kind in sorted(shown):
         worst = max((f.severity for f in findings if f.kind == kind), key=rank.index)
-        text.append(f"  ⚠ {kind}", SEVERITY_STYLE[worst])
+        text.append(f"  ⚠ {kind}", SEVERITY_STYLE[worst] + dim)
     return text
 
 
@@ -69,7 +86,7 @@ def matches(image: CatalogImage, needle: str) -> bool:
     return all(word in haystack for word in needle.lower().split())
 
 
-class LineageTree(Tree[str]):
+class LineageTree(ListTree):
     """Node data is the catalog entry's name; ``show`` rebuilds and keeps the cursor on the same name.
 
     ``selected_name`` follows the cursor at once (the cursor itself moves on the next refresh), so a
@@ -78,6 +95,7 @@ class LineageTree(Tree[str]):
 
     selected_name: str | None = None
     _pending: str | None = None
+    shown: int = 0  # entries on screen after the filter
 
     async def _on_click(self, event: events.Click) -> None:
         """A first click only moves the cursor (the facts pane follows); a click on the cursor opens."""
@@ -88,7 +106,9 @@ class LineageTree(Tree[str]):
             self.cursor_line = line
 
     def on_tree_node_highlighted(self, event: Tree.NodeHighlighted[str]) -> None:
-        if self._pending is None:  # not a stale highlight from before a rebuild or a selection
+        # Only the node under the cursor now counts: a highlight posted before a rebuild or a
+        # selection arrives late and would move the details pane to another entry.
+        if self._pending is None and event.node is self.cursor_node:
             self.selected_name = event.node.data
 
     def show(
@@ -98,7 +118,11 @@ class LineageTree(Tree[str]):
         tags: Mapping[str, TagStatus],
         findings: Mapping[str, Sequence[Finding]],
         needle: str = "",
+        *,
+        rereading: bool = False,
+        select: str | None = None,
     ) -> None:
+        """Rebuild; the cursor stays on the selected entry (or goes to ``select``, after an edit)."""
         entries = [lineage.get(image.name) or placeholder for image, placeholder in
                    zip(catalog.images, declared_entries(catalog), strict=True)]  # fmt: skip
         roots, children = tree_roots(entries)
@@ -117,7 +141,9 @@ class LineageTree(Tree[str]):
         def add(node: TreeNode[str], name: str) -> None:
             if name not in keep:
                 return
-            label = entry_label(images[name], lineage.get(name), tags.get(name), findings.get(name, ()))
+            label = entry_label(
+                images[name], lineage.get(name), tags.get(name), findings.get(name, ()), rereading=rereading
+            )
             kids = [kid for kid in children[name] if kid in keep]
             child = node.add(label, data=name, expand=True, allow_expand=bool(kids))
             for kid in kids:
@@ -125,7 +151,17 @@ class LineageTree(Tree[str]):
 
         for root in roots:
             add(self.root, root)
-        self.select_name(self.selected_name)
+        self.shown = len(keep)
+        self.select_name(select if select in keep else self.selected_name)
+
+    def neighbour(self, name: str) -> str | None:
+        """The entry the cursor should land on when ``name`` goes: the next row, else the one before."""
+        names = [str(node.data) for node in self._tree_lines_nodes() if node.data is not None]
+        if name not in names:
+            return None
+        index = names.index(name)
+        rest = names[index + 1 :] + list(reversed(names[:index]))
+        return rest[0] if rest else None
 
     def select_name(self, name: str | None) -> None:
         """Move the cursor to ``name`` (else the first entry)."""
