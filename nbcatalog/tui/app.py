@@ -58,6 +58,7 @@ class NbcatalogApp(App[int]):
         self.facts_busy = False
         self.watch_facts = watch_facts
         self.messages: list[tuple[str, str, str, str]] = []  # (time, severity, title, message)
+        self.problems: dict[str, str] = {}  # registry host (or "lineage"/"audit") -> what went wrong
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -90,35 +91,70 @@ class NbcatalogApp(App[int]):
 
     @work(exclusive=True, group="lineage", exit_on_error=False, description="inferring the lineage")
     async def run_lineage(self) -> None:
+        import asyncio
+
         from nbcatalog.lineage import catalog_lineage
+        from nbcatalog.tui.state import READ_DEADLINE_S
 
         self.lineage_busy = True
         self.changed()
         try:
-            run = await catalog_lineage(self.session, self.document.catalog.images)
+            async with asyncio.timeout(READ_DEADLINE_S):
+                run = await catalog_lineage(self.session, self.document.catalog.images)
+        except TimeoutError:
+            self.problem("lineage", f"no answer within {READ_DEADLINE_S:.0f} s (the tree shows declared parents)")
+            return
         finally:
             self.lineage_busy = False
+            self.changed()
         self.lineage = {entry.name: entry for entry in run.entries}
-        failed = [entry for entry in run.entries if entry.image.error]
-        for entry in failed[:3]:
-            self.notify(f"{entry.name}: {entry.image.error}", title="Lineage", severity="warning", timeout=8)
+        self.problems.pop("lineage", None)
+        images = {image.name: image for image in self.document.catalog.images}
+        for entry in run.entries:
+            if entry.image.error and entry.name in images:
+                self.problem(images[entry.name].ref.registry, entry.image.error, title=f"Lineage: {entry.name}")
         self.changed()
 
     @work(exclusive=True, group="facts", exit_on_error=False, description="listing tags and auditing")
     async def run_tag_facts(self) -> None:
+        import asyncio
+
+        from nbcatalog.tui.state import READ_DEADLINE_S, host_problems
+
         self.facts_busy = True
         try:
             tags = await all_tag_status(self.session, self.document.catalog)
             self.facts = AppFacts(tags=tags, findings=self.facts.findings, all_findings=self.facts.all_findings)
+            failing = host_problems(tags)
+            for host in [h for h in self.problems if h != "lineage" and h not in failing]:
+                del self.problems[host]  # answered this time
+            for host, error in failing.items():
+                self.problem(host, error, title="Listing tags failed")
             self.changed()
-            errors = {status.error for status in tags.values() if status.error}
-            for error in sorted(errors)[:3]:
-                self.notify(error, title="Listing tags failed", severity="error", timeout=10)
-            findings = await audit_catalog(self.session, self.document)
+            try:
+                async with asyncio.timeout(READ_DEADLINE_S):
+                    findings = await audit_catalog(self.session, self.document)
+            except TimeoutError:
+                self.problem("audit", f"no answer within {READ_DEADLINE_S:.0f} s")
+                return
+            self.problems.pop("audit", None)
             self.facts = AppFacts(tags, findings_by_entry(self.document, findings), findings)
         finally:
             self.facts_busy = False
             self.changed()
+
+    def problem(self, where: str, text: str, *, title: str = "Registry") -> None:
+        """A registry that fails is one status line per host (``r`` retries) and a line in the message
+        log (ctrl+l), not a stack of toasts: the first failure of a host is a toast, repeats are not."""
+        import datetime
+
+        first = where not in self.problems
+        self.problems[where] = text
+        if first:
+            self.notify(f"{where}: {text}", title=title, severity="error", timeout=6)
+        else:
+            when = datetime.datetime.now().strftime("%H:%M:%S")
+            self.messages.append((when, "error", title, f"{where}: {text}"))
 
     def cancel_facts(self) -> bool:
         """Stop inferring the lineage, listing tags and auditing (a slow registry); ``r`` starts again.

@@ -159,8 +159,9 @@ async def test_change_a_tag_and_save_keeps_comments(catalog_path: Path) -> None:
         await pilot.press("t")
         await settle(pilot)
         assert isinstance(app.screen, TagPickerScreen)
-        first = app.screen.query_one(OptionList).get_option_at_index(0)
-        assert first.id == "v1.10.0"  # the newer tag comes first
+        options = app.screen.query_one("#tags", OptionList)
+        first = options.get_option_at_index(options.highlighted or 0)
+        assert first.id == "v1.10.0"  # the newer tag comes first, highlighted
         await pilot.press("enter")
         assert app.dirty and "modified" in app.sub_title
         assert "tag: v1.9.1" in read(catalog_path)  # nothing written before saving

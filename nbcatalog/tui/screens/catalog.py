@@ -60,6 +60,7 @@ class CatalogScreen(AppScreenMixin, Screen[None]):
                 with Horizontal(id="busy"):
                     yield LoadingIndicator()
                     yield Label("", id="busy-label")
+                yield Static("", id="registry-status")
             with VerticalScroll(id="details"):
                 yield Static(id="facts")
         yield Footer()
@@ -96,6 +97,12 @@ class CatalogScreen(AppScreenMixin, Screen[None]):
         empty.update(f"no image matches {needle!r} (esc clears the filter)")
         busy = [what for what, on in (("lineage", app.lineage_busy), ("tags & audit", app.facts_busy)) if on]
         self.query_one("#busy").display = bool(busy)
+        status = self.query_one("#registry-status", Static)
+        status.display = bool(app.problems)
+        lines = [Text.assemble((f"✗ {where}: ", "bold red"), (text, "red")) for where, text in app.problems.items()]
+        if lines:
+            lines.append(Text("r retries · ctrl+l shows every message", "dim"))
+        status.update(Text("\n").join(lines))
         self.query_one("#busy-label", Label).update(f"reading {', '.join(busy)}… (ctrl+x cancels)" if busy else "")
         self.show_details()
 

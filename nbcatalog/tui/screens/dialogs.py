@@ -11,13 +11,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, Label, LoadingIndicator, OptionList, Static
+from textual.widgets import Button, Footer, Input, Label, LoadingIndicator, OptionList, Static
 from textual.widgets.option_list import Option
 
 from nbcatalog.errors import NbcatalogError
 from nbcatalog.refs import AnyRef
 from nbcatalog.tui.screens.base import AppScreenMixin
-from nbcatalog.tui.state import newest_first, picker_order
+from nbcatalog.tui.state import picker_order
+from nbcatalog.tui.widgets.lists import ListOptions
 
 if TYPE_CHECKING:
     pass
@@ -207,9 +208,19 @@ class ChoiceScreen(ModalScreen[str | None]):
 
 
 class TagPickerScreen(AppScreenMixin, ModalScreen[str | None]):
-    """A repository's tags: the newer ones first (newest on top), then the rest; loaded in a worker."""
+    """A repository's tags, type-ahead: newer ones first, then every family (``sha-…`` folded).
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    The filter has the keys (fuzzy: ``v110`` finds ``v1.10.0``); ``↓``/``↑`` move in the list from
+    it, ``enter`` takes the highlighted tag, ``esc`` clears the filter, and a second ``esc`` cancels.
+    """
+
+    BINDINGS = [
+        Binding("escape", "cancel", "Clear / cancel"),
+        Binding("down", "move(1)", "Down", show=False),
+        Binding("up", "move(-1)", "Up", show=False),
+        Binding("pagedown", "move(10)", "Page down", show=False),
+        Binding("pageup", "move(-10)", "Page up", show=False),
+    ]
 
     def __init__(self, title: str, repo: AnyRef, current: str | None, policy: str | None) -> None:
         super().__init__()
@@ -217,16 +228,21 @@ class TagPickerScreen(AppScreenMixin, ModalScreen[str | None]):
         self.repo = repo
         self.current = current
         self.policy = policy
+        self.tags: list[str] = []
+        self.unfolded: set[str] = set()
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog tall"):
             yield Label(self.title_text, classes="dialog-title")
+            yield Input(placeholder="type to filter the tags (fuzzy: v110, cu12)", id="picker-filter")
             yield LoadingIndicator(id="loading")
-            yield OptionList(id="tags")
+            yield ListOptions(id="tags")
             yield Label("", id="picker-note", classes="dim")
+        yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#tags", OptionList).display = False
+        self.query_one("#picker-filter", Input).focus()
         self.load_tags()
 
     @work(exclusive=True, exit_on_error=False, group="tag-picker")
@@ -240,28 +256,106 @@ class TagPickerScreen(AppScreenMixin, ModalScreen[str | None]):
         self.show_tags(tags)
 
     def show_tags(self, tags: Sequence[str]) -> None:
-        newer, rest = picker_order(self.current or "", tags, self.policy) if self.current else ([], [])
-        if not self.current:
-            rest = newest_first(tags)
+        self.tags = list(tags)
+        self.query_one("#loading").display = False
+        self.query_one("#tags", OptionList).display = True
+        self.fill()
+
+    def fill(self) -> None:
+        """Newer tags (under the entry's tag_policy) first, then each family newest first; a filter
+        shows its matches in every family, folded ones included."""
+        from nbcatalog.taglist import filter_tags, group_tags
+
+        needle = self.query_one("#picker-filter", Input).value.strip()
+        newer, _ = picker_order(self.current or "", self.tags, self.policy) if self.current else ([], [])
         options = self.query_one("#tags", OptionList)
         options.clear_options()
-        for tag in newer:
-            options.add_option(Option(Text.assemble((tag, "bold green"), ("  newer", "green")), id=tag))
-        for tag in rest:
-            label = Text.assemble((tag, "bold"), ("  current", "cyan")) if tag == self.current else Text(tag)
-            options.add_option(Option(label, id=tag))
-        self.query_one("#loading").display = False
-        options.display = True
-        options.highlighted = 0 if tags else None
-        options.focus()
-        note = f"{len(newer)} newer than {self.current}" if self.current else f"{len(tags)} tags"
-        self.query_one("#picker-note", Label).update(note if tags else "no tags in this repository")
+        shown = 0
+        matching_newer = filter_tags(newer, needle)
+        if matching_newer:
+            options.add_option(Option(Text(f"newer than {self.current}", "bold green"), disabled=True))
+            for tag in matching_newer:
+                options.add_option(Option(Text.assemble(("  " + tag, "bold green"), ("  newer", "green")), id=tag))
+                shown += 1
+        for group in group_tags([t for t in self.tags if t not in newer], unfolded=self.unfolded):
+            members = filter_tags(group.tags, needle)
+            if not members:
+                continue
+            folded = group.folded and not needle
+            heading = f"{'▸' if folded else '▾'} {group.label}  {len(members)} tags"
+            if folded:
+                options.add_option(Option(Text(heading + "  (enter unfolds)", "dim"), id=UNFOLD + group.key))
+                continue
+            options.add_option(Option(Text(heading, "bold"), disabled=True))
+            for tag in members:
+                label = Text.assemble(("  " + tag, "bold"), ("  current", "cyan")) if tag == self.current else Text(
+                    "  " + tag)  # fmt: skip
+                options.add_option(Option(label, id=tag))
+                shown += 1
+        options.highlighted = next(
+            (i for i in range(options.option_count) if not options.get_option_at_index(i).disabled), None
+        )
+        total = len(self.tags)
+        if not total:
+            note = "no tags in this repository"
+        elif needle:
+            note = f"{shown} of {total} tags match {needle!r}" if shown else f"no tag matches {needle!r} (esc clears)"
+        else:
+            note = f"{total} tags" + (f", {len(newer)} newer than {self.current}" if self.current else "")
+        self.query_one("#picker-note", Label).update(note)
+
+    @on(Input.Changed, "#picker-filter")
+    def filter_changed(self) -> None:
+        if self.tags:
+            self.fill()
+
+    @on(Input.Submitted, "#picker-filter")
+    def take_highlighted(self, event: Input.Submitted) -> None:
+        event.stop()
+        options = self.query_one("#tags", OptionList)
+        if options.highlighted is not None:
+            self._choose(options.get_option_at_index(options.highlighted).id)
+
+    def action_move(self, step: int) -> None:
+        options = self.query_one("#tags", OptionList)
+        if not options.option_count:
+            return
+        index = options.highlighted if options.highlighted is not None else -1
+        for _ in range(abs(step)):
+            candidate = index
+            while True:
+                candidate += 1 if step > 0 else -1
+                if not 0 <= candidate < options.option_count:
+                    break
+                if not options.get_option_at_index(candidate).disabled:
+                    index = candidate
+                    break
+        if index >= 0:
+            options.highlighted = index
 
     @on(OptionList.OptionSelected)
     def chosen(self, event: OptionList.OptionSelected) -> None:
         event.stop()
-        self.dismiss(event.option.id)
+        self._choose(event.option.id)
+
+    def _choose(self, option_id: str | None) -> None:
+        if option_id is None:
+            return
+        if option_id.startswith(UNFOLD):
+            self.unfolded.add(option_id[len(UNFOLD) :])
+            self.fill()
+            return
+        self.dismiss(option_id)
 
     def action_cancel(self) -> None:
+        box = self.query_one("#picker-filter", Input)
+        if box.value:  # the first esc clears the filter; the next one cancels
+            box.value = ""
+            box.focus()
+            return
         self.workers.cancel_group(self, "tag-picker")
         self.dismiss(None)
+
+
+#: Option ids of folded families in the tag picker (no tag contains a NUL).
+UNFOLD = "\0unfold:"
