@@ -75,23 +75,22 @@ def group_tags(tags: Iterable[str], *, unfolded: Iterable[str] = ()) -> list[Tag
 def fuzzy_score(needle: str, text: str) -> int | None:
     """How well ``needle``'s characters appear in order in ``text`` (higher is better); None if not at all.
 
-    Case-insensitive; a run of consecutive characters and a match at the start or after a separator
-    score more, the way editors' fuzzy finders rank ``v110`` into ``v1.10.0`` and ``cu12`` into
-    ``cuda12-2024-05-27``.
+    Case-insensitive. Runs of consecutive characters score most, and a first character at the start
+    (or after a separator) more, the way editors' fuzzy finders rank ``v110`` into ``v1.10.0`` and
+    ``cu12`` into ``cuda12-2024-05-27`` above a scatter of single letters.
     """
     if not needle:
         return 0
     hay, pins = text.lower(), needle.lower()
-    score, position, run = 0, 0, 0
-    for char in pins:
+    score, position, previous = 0, 0, -2
+    for index, char in enumerate(pins):
         found = hay.find(char, position)
         if found < 0:
             return None
-        run = run + 1 if found == position and position > 0 else 1
-        score += 1 + 2 * (run - 1)
-        if found == 0 or hay[found - 1] in "-_.:/@":
-            score += 3
-        position = found + 1
+        score += 1 + (5 if found == previous + 1 else 0)
+        if index == 0:
+            score += 8 if found == 0 else 4 if hay[found - 1] in "-_.:/@" else 0
+        previous, position = found, found + 1
     if pins in hay:
         score += 10 + (5 if hay.startswith(pins) else 0)
     return score

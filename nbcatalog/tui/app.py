@@ -59,6 +59,7 @@ class NbcatalogApp(App[int]):
         self.watch_facts = watch_facts
         self.messages: list[tuple[str, str, str, str]] = []  # (time, severity, title, message)
         self.problems: dict[str, str] = {}  # registry host (or "lineage"/"audit") -> what went wrong
+        self.problem_readers: dict[str, set[str]] = {}  # and which reads it failed (tags, lineage, audit)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -102,13 +103,13 @@ class NbcatalogApp(App[int]):
             async with asyncio.timeout(READ_DEADLINE_S):
                 run = await catalog_lineage(self.session, self.document.catalog.images)
         except TimeoutError:
-            self.problem("lineage", f"no answer within {READ_DEADLINE_S:.0f} s (the tree shows declared parents)")
+            self.problem(self._blamed("lineage"), f"no answer for {READ_DEADLINE_S:.0f} s", reader="lineage")
             return
         finally:
             self.lineage_busy = False
             self.changed()
         self.lineage = {entry.name: entry for entry in run.entries}
-        self.problems.pop("lineage", None)
+        self._answered("lineage")
         images = {image.name: image for image in self.document.catalog.images}
         for entry in run.entries:
             if entry.image.error and entry.name in images:
@@ -126,30 +127,45 @@ class NbcatalogApp(App[int]):
             tags = await all_tag_status(self.session, self.document.catalog)
             self.facts = AppFacts(tags=tags, findings=self.facts.findings, all_findings=self.facts.all_findings)
             failing = host_problems(tags)
-            for host in [h for h in self.problems if h != "lineage" and h not in failing]:
-                del self.problems[host]  # answered this time
+            for host in [h for h in self.problems if h not in failing and "tags" in self.problem_readers.get(h, ())]:
+                self._answered("tags", host)  # answered this time
             for host, error in failing.items():
-                self.problem(host, error, title="Listing tags failed")
+                self.problem(host, error, title="Listing tags failed", reader="tags")
             self.changed()
             try:
                 async with asyncio.timeout(READ_DEADLINE_S):
                     findings = await audit_catalog(self.session, self.document)
             except TimeoutError:
-                self.problem("audit", f"no answer within {READ_DEADLINE_S:.0f} s")
+                self.problem(self._blamed("audit"), f"no answer for {READ_DEADLINE_S:.0f} s", reader="audit")
                 return
-            self.problems.pop("audit", None)
+            self._answered("audit")
             self.facts = AppFacts(tags, findings_by_entry(self.document, findings), findings)
         finally:
             self.facts_busy = False
             self.changed()
 
-    def problem(self, where: str, text: str, *, title: str = "Registry") -> None:
+    def _blamed(self, reader: str) -> str:
+        """Where a whole read (lineage, audit) that ran out of time is reported: the catalog's one
+        registry host when it has one (one cause, one line), else the read itself."""
+        hosts = {image.ref.registry for image in self.document.catalog.images}
+        return next(iter(hosts)) if len(hosts) == 1 else reader
+
+    def _answered(self, reader: str, where: str | None = None) -> None:
+        for key in [where] if where else list(self.problems):
+            readers = self.problem_readers.get(key, set())
+            readers.discard(reader)
+            if not readers:
+                self.problems.pop(key, None)
+                self.problem_readers.pop(key, None)
+
+    def problem(self, where: str, text: str, *, title: str = "Registry", reader: str = "tags") -> None:
         """A registry that fails is one status line per host (``r`` retries) and a line in the message
         log (ctrl+l), not a stack of toasts: the first failure of a host is a toast, repeats are not."""
         import datetime
 
         first = where not in self.problems
-        self.problems[where] = text
+        self.problems.setdefault(where, text)
+        self.problem_readers.setdefault(where, set()).add(reader)
         if first:
             self.notify(f"{where}: {text}", title=title, severity="error", timeout=6)
         else:

@@ -99,7 +99,11 @@ class CatalogScreen(AppScreenMixin, Screen[None]):
         self.query_one("#busy").display = bool(busy)
         status = self.query_one("#registry-status", Static)
         status.display = bool(app.problems)
-        lines = [Text.assemble((f"✗ {where}: ", "bold red"), (text, "red")) for where, text in app.problems.items()]
+        lines = [
+            Text.assemble((f"✗ {where}: ", "bold red"), (text, "red"),
+                          (f"  ({', '.join(sorted(app.problem_readers.get(where, ())))})", "dim"))
+            for where, text in app.problems.items()
+        ]  # fmt: skip
         if lines:
             lines.append(Text("r retries · ctrl+l shows every message", "dim"))
         status.update(Text("\n").join(lines))
