@@ -37,7 +37,10 @@ class Pane:
             time.sleep(0.05)
 
     def type(self, text: str) -> None:
-        self.keys(text, literal=True)
+        """As a person types: one key at a time (a burst sent at once may arrive before the focus moves)."""
+        time.sleep(0.2)
+        for char in text:
+            self.keys(char, literal=True)
 
     def screen(self) -> str:
         return self.tmux("capture-pane", "-p", "-t", self.session)
