@@ -38,6 +38,9 @@ def app_commands(app: NbcatalogApp, screen: Screen[Any]) -> Iterable[SystemComma
         for title, help_text, action in CATALOG_ACTIONS:
             yield SystemCommand(title, help_text, _runner(app, catalog_screen, action))
     yield SystemCommand("Save catalog", "write catalog.yaml atomically, comments kept", app.action_save)
+    yield SystemCommand("Undo", "take back the last edit (key u; again for the one before)", app.action_undo)
+    yield SystemCommand("Unsaved changes", "what ctrl+s would write, as a diff (key c)", app.action_changes)
+    yield SystemCommand("Messages", "every notification of this run again (key ctrl+l)", app.action_messages)
     yield SystemCommand("Reload catalog", "read catalog.yaml again from disk (asks before dropping edits)",
                         app.action_reload)  # fmt: skip
     yield SystemCommand("Profiles & audit", "export previews per format and the audit findings", app.open_profiles)

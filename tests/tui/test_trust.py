@@ -328,3 +328,26 @@ async def test_a_bumped_tag_never_reads_as_stale_against_itself(catalog_path: Pa
         label = tree_labels(app)["codeserver"]
         assert "v1.10.0" in label and "↑" not in label and "stale-tag" not in label  # old facts not shown
     assert load_catalog(catalog_path).get("codeserver").tag == "v1.9.1"  # never saved
+
+
+async def test_findings_are_filtered_and_the_palette_has_undo_and_changes(catalog_path: Path) -> None:
+    app = make_app(catalog_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        titles = {command.title for command in app.get_system_commands(app.screen)}
+        assert {"Undo", "Unsaved changes", "Messages"} <= titles
+        await pilot.press("p")
+        await settle(pilot)
+        everything = table_rows(app, "#audit-table")
+        assert everything
+        await pilot.press("slash")
+        await pilot.press(*"stale-tag")
+        await pilot.pause()
+        assert app.screen.query_one("#finding-filter", Input).value == "stale-tag"
+        rows = table_rows(app, "#audit-table")
+        assert rows and all(row[1] == "stale-tag" for row in rows)
+        await pilot.press(*" nosuchthing")
+        await pilot.pause()
+        assert table_rows(app, "#audit-table") == []
+        await pilot.press("escape")
+        assert table_rows(app, "#audit-table") == everything and isinstance(app.screen, ProfilesScreen)

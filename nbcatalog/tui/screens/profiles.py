@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Footer, Header, Input, Static, TabbedContent, TabPane
 
 from nbcatalog.errors import NbcatalogError
 from nbcatalog.tui.messages import CatalogChanged
@@ -36,6 +36,7 @@ class ProfilesScreen(AppScreenMixin, Screen[None]):
 
     BINDINGS = [
         Binding("escape", "back", "Back"),
+        Binding("slash", "focus_filter", "Filter findings"),
         Binding("w", "write", "Write profiles/"),
         Binding("r", "refresh", "Re-audit"),
     ]
@@ -55,6 +56,8 @@ class ProfilesScreen(AppScreenMixin, Screen[None]):
                     yield Static(id=f"preview-{export_format}", classes="preview")
             with TabPane("Audit", id="audit"):
                 yield Static(id="audit-summary")
+                yield Input(placeholder="/ filters the findings (kind, image, message, file) · esc clears",
+                            id="finding-filter")  # fmt: skip
                 yield ListTable(id="audit-table", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
@@ -113,7 +116,11 @@ class ProfilesScreen(AppScreenMixin, Screen[None]):
 
     def show_audit(self) -> None:
         app = self.nb_app
-        findings = app.facts.all_findings
+        needle = self.query_one("#finding-filter", Input).value.strip().lower()
+        findings = [
+            f for f in app.facts.all_findings
+            if all(word in f"{f.severity} {f.kind} {f.image} {f.message} {f.path}".lower() for word in needle.split())
+        ]  # fmt: skip
         table = self.query_one("#audit-table", DataTable)
         table.clear()
         for finding in findings:
@@ -139,6 +146,26 @@ class ProfilesScreen(AppScreenMixin, Screen[None]):
     def tab_activated(self, event: TabbedContent.TabActivated) -> None:
         if event.pane.id == "audit":
             self.show_audit()
+            self.query_one("#finding-filter" if self._to_filter else "#audit-table").focus()
+            self._to_filter = False
+
+    @on(Input.Changed, "#finding-filter")
+    def finding_filter_changed(self) -> None:
+        self.show_audit()
+
+    @on(Input.Submitted, "#finding-filter")
+    def finding_filter_done(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.query_one("#audit-table").focus()
+
+    _to_filter = False
+
+    def action_focus_filter(self) -> None:
+        tabs = self.query_one(TabbedContent)
+        if tabs.active != "audit":
+            self._to_filter = True  # the tab, once shown, focuses its filter rather than its table
+            tabs.active = "audit"
+        self.query_one("#finding-filter", Input).focus()
 
     def action_write(self) -> None:
         """Write what the previews show, like ``nbcatalog export``; only from a saved catalog, so the
@@ -177,4 +204,10 @@ class ProfilesScreen(AppScreenMixin, Screen[None]):
         self.show_audit()
 
     def action_back(self) -> None:
+        """``esc`` in the findings filter clears it and goes to the table; elsewhere it leaves."""
+        box = self.query_one("#finding-filter", Input)
+        if self.focused is box:
+            box.value = ""
+            self.query_one("#audit-table").focus()
+            return
         self.app.pop_screen()
