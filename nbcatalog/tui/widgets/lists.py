@@ -17,17 +17,22 @@ from textual.widgets import DataTable, OptionList, Tree
 MOVE_KEYS = "j/k or ↓/↑ move · g/G first/last · ctrl+d/ctrl+u half a page"
 
 
-class ListTable(DataTable[Any]):
-    """A DataTable with the app's movement keys."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [
+def _moves(first: str, last: str) -> list[BindingType]:
+    """The movement keys, bound to each widget's own first/last actions (names differ per widget)."""
+    return [
         Binding("j", "cursor_down", "Down", show=False),
         Binding("k", "cursor_up", "Up", show=False),
-        Binding("g", "scroll_top", "First", show=False),
-        Binding("G", "scroll_bottom", "Last", show=False),
+        Binding("g", first, "First", show=False),
+        Binding("G", last, "Last", show=False),
         Binding("ctrl+d", "half_page(1)", "Half page down", show=False),
         Binding("ctrl+u", "half_page(-1)", "Half page up", show=False),
     ]
+
+
+class ListTable(DataTable[Any]):
+    """A DataTable with the app's movement keys."""
+
+    BINDINGS: ClassVar[list[BindingType]] = _moves("scroll_top", "scroll_bottom")
 
     def action_half_page(self, direction: int) -> None:
         if self.row_count:
@@ -39,14 +44,7 @@ class ListTable(DataTable[Any]):
 class ListOptions(OptionList):
     """An OptionList with the app's movement keys."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("j", "cursor_down", "Down", show=False),
-        Binding("k", "cursor_up", "Up", show=False),
-        Binding("g", "first", "First", show=False),
-        Binding("G", "last", "Last", show=False),
-        Binding("ctrl+d", "half_page(1)", "Half page down", show=False),
-        Binding("ctrl+u", "half_page(-1)", "Half page up", show=False),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = _moves("first", "last")
 
     def action_half_page(self, direction: int) -> None:
         if self.option_count:
@@ -58,14 +56,7 @@ class ListOptions(OptionList):
 class ListTree(Tree[str]):
     """A Tree with the app's movement keys."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("j", "cursor_down", "Down", show=False),
-        Binding("k", "cursor_up", "Up", show=False),
-        Binding("g", "first", "First", show=False),
-        Binding("G", "last", "Last", show=False),
-        Binding("ctrl+d", "half_page(1)", "Half page down", show=False),
-        Binding("ctrl+u", "half_page(-1)", "Half page up", show=False),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = _moves("first", "last")
 
     def action_first(self) -> None:
         self.cursor_line = 0
