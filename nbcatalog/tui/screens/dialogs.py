@@ -234,7 +234,9 @@ class TagPickerScreen(AppScreenMixin, ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog tall"):
             yield Label(self.title_text, classes="dialog-title")
-            yield Input(placeholder="type to filter the tags (fuzzy: v110, cu12)", id="picker-filter")
+            yield Input(
+                placeholder="type to filter the tags (fuzzy: v110, cu12)", id="picker-filter", select_on_focus=False
+            )
             yield LoadingIndicator(id="loading")
             yield ListOptions(id="tags")
             yield Label("", id="picker-note", classes="dim")

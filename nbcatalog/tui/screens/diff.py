@@ -66,7 +66,7 @@ class DiffScreen(AppScreenMixin, Screen[None]):
                          id="diff-ecosystem")  # fmt: skip
             yield Select([("all changes", "")] + [(k, k) for k in CHANGE_KINDS], value="", allow_blank=False,
                          id="diff-kind")  # fmt: skip
-            yield Input(placeholder="/ filters by name · esc clears", id="diff-filter")
+            yield Input(placeholder="/ filters by name · esc clears", id="diff-filter", select_on_focus=False)
         yield LayerProgress(id="diff-progress")
         yield Label("", id="diff-counts")
         yield ListTable(id="diff-table", cursor_type="row", zebra_stripes=True)

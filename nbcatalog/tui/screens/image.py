@@ -91,7 +91,11 @@ class ImageScreen(AppScreenMixin, Screen[None]):
         yield Label("", id="image-title")
         with TabbedContent(initial="tags", id="image-tabs"):
             with TabPane("Tags", id="tags"):
-                yield Input(placeholder="/ filters the tags (fuzzy: v110, cu12) · esc clears", id="tag-filter")
+                yield Input(
+                    placeholder="/ filters the tags (fuzzy: v110, cu12) · esc clears",
+                    id="tag-filter",
+                    select_on_focus=False,
+                )
                 yield LoadingIndicator(id="tags-loading")
                 yield Label("", id="tag-count")
                 yield ListTable(id="tags-table", cursor_type="row", zebra_stripes=True)
@@ -99,7 +103,7 @@ class ImageScreen(AppScreenMixin, Screen[None]):
                 with Horizontal(classes="filter-row"):
                     yield Select([("all ecosystems", "")] + [(e, e) for e in ECOSYSTEMS], value="",
                                  allow_blank=False, id="ecosystem")  # fmt: skip
-                    yield Input(placeholder="filter by name", id="package-filter")
+                    yield Input(placeholder="filter by name", id="package-filter", select_on_focus=False)
                 yield LayerProgress(id="package-progress")
                 yield Label("", id="package-count")
                 yield ListTable(id="packages-table", cursor_type="row", zebra_stripes=True)

@@ -57,7 +57,7 @@ class ProfilesScreen(AppScreenMixin, Screen[None]):
             with TabPane("Audit", id="audit"):
                 yield Static(id="audit-summary")
                 yield Input(placeholder="/ filters the findings (kind, image, message, file) · esc clears",
-                            id="finding-filter")  # fmt: skip
+                            id="finding-filter", select_on_focus=False)  # fmt: skip
                 yield ListTable(id="audit-table", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
