@@ -308,7 +308,7 @@ class ImageScreen(AppScreenMixin, Screen[None]):
 
     def action_unfold(self) -> None:
         """Fold or unfold the family under the cursor (a heading, or any of its tags)."""
-        from nbcatalog.taglist import family_label
+        from nbcatalog.taglist import family_label, group_tags
 
         table = self.query_one("#tags-table", DataTable)
         if table.row_count == 0:
@@ -316,14 +316,10 @@ class ImageScreen(AppScreenMixin, Screen[None]):
         row_key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
         value = str(row_key.value)
         family = value[len(GROUP_KEY) :] if value.startswith(GROUP_KEY) else family_label(value)
+        defaults = {group.key: group.folded for group in group_tags(self.tags)}
+        if not defaults.get(family):
+            return  # only families folded by default (builds) fold and unfold; releases always show
         self.unfolded ^= {family}
-        if family not in self.unfolded:
-            from nbcatalog.taglist import group_tags
-
-            # a family folded by default is opened by the set; one shown by default cannot be folded
-            groups = {g.key: g for g in group_tags(self.tags)}
-            if family in groups and not groups[family].folded:
-                return
         self.fill_tags()
         self.load_more_details()
 
