@@ -56,7 +56,7 @@ class GlobalOption:
     flag: str
     dest: str
     env: str
-    kind: Literal["path", "hosts", "backend", "platform", "bool"]
+    kind: Literal["path", "hosts", "backend", "platform", "bool", "limits"]
     default: object
     metavar: str | None
     help: str
@@ -80,6 +80,16 @@ GLOBAL_OPTIONS: tuple[GlobalOption, ...] = (
     GlobalOption("--cache-dir", "cache_dir", "NBCATALOG_CACHE_DIR", "path", None, "PATH", "cache directory"),
     GlobalOption("--no-cache", "no_cache", "NBCATALOG_NO_CACHE", "bool", False, None, "no cache read or write"),
     GlobalOption("--ca-cert", "ca_cert", "NBCATALOG_CA_CERT", "path", None, "PATH", "extra CA bundle for TLS"),
+    GlobalOption(
+        "--limit",
+        "limits",
+        "NBCATALOG_LIMIT_<NAME>",
+        "limits",
+        (),
+        "NAME=VALUE",
+        "raise or lower one bound on reads, counts or time, e.g. manifest-bytes=8MiB, command-seconds=600 "
+        "(repeatable; one variable per limit; see docs/limits.md)",
+    ),
     GlobalOption("--debug", "debug", "NBCATALOG_DEBUG", "bool", False, None, "tracebacks and HTTP log"),
 )
 
@@ -101,7 +111,7 @@ def add_global_options(parser: argparse.ArgumentParser, *, suppress: bool = Fals
         text = f"{option.help} ({shown}env {option.env})"
         if option.kind == "bool":
             group.add_argument(option.flag, dest=option.dest, action="store_true", default=default, help=text)
-        elif option.kind == "hosts":
+        elif option.kind in ("hosts", "limits"):
             group.add_argument(
                 option.flag, dest=option.dest, action="append", metavar=option.metavar, default=default, help=text
             )
@@ -120,6 +130,12 @@ def apply_environment(args: argparse.Namespace) -> argparse.Namespace:
     """Fill every global option the command line left unset from its variable, then its default."""
     for option in GLOBAL_OPTIONS:
         given = getattr(args, option.dest, None)
+        if option.kind == "limits":  # one variable per limit: read by nbcatalog.limits itself
+            from nbcatalog import limits
+
+            setattr(args, option.dest, list(given or []))
+            limits.configure(limits.from_settings(os.environ, args.limits))
+            continue
         raw = os.environ.get(option.env, "").strip()
         if option.kind == "hosts":
             hosts = list(given or [])

@@ -114,3 +114,15 @@ def test_mkdocs_build_strict(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert (tmp_path / "site" / "cli" / "index.html").is_file()
+
+
+def test_the_limits_page_lists_every_limit_with_its_default_option_and_variable() -> None:
+    """Issue 14: a limits table, each limit with its default and what raises it."""
+    from nbcatalog import limits
+
+    lines = PAGES["limits.md"].splitlines()
+    for info in limits.table():
+        row = next((line for line in lines if line.startswith(f"| `{info.option}` |")), None)
+        assert row is not None, f"docs/limits.md has no row for {info.option}"
+        assert f"| {limits.format_value(info.kind, info.default)} |" in row, f"{info.option}: default differs"
+        assert f"`--limit {info.option}=N`" in row and f"`{info.variable}`" in row
