@@ -94,12 +94,13 @@ class DigestMismatchError(RegistryError):
 
 
 class SizeLimitError(RegistryError):
-    """A manifest, config or file exceeded the cap that keeps memory bounded.
+    """A manifest, config, layer or token answer exceeded the limit that keeps memory bounded.
 
-    The content is unacceptable input rather than a failed operation: exit code 2, like bad input.
+    The rule for every exit code: 2 is for what the user can fix in their own input (a file, an
+    option, a reference); whatever an image source sends (a registry, a token service, an ``oci:``
+    layout's blobs), however malformed or oversized, makes the operation fail: exit code 1, like a
+    registry that answers with an error. An oversized local file is a ``BadInputError`` (2).
     """
-
-    exit_code = EXIT_BAD_INPUT
 
 
 class BackendError(NbcatalogError):

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from nbcatalog.errors import RegistryError
+from nbcatalog.limits import Limits
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
@@ -34,8 +35,9 @@ ATTESTATION_ANNOTATION = "vnd.docker.reference.type"
 REF_NAME_ANNOTATION = "org.opencontainers.image.ref.name"
 
 #: Caps that keep a hostile registry from exhausting memory.
-MAX_MANIFEST_BYTES = 4 * 1024 * 1024
-MAX_CONFIG_BYTES = 16 * 1024 * 1024
+#: The defaults of ``limits.manifest_bytes`` and ``limits.config_bytes`` (the figures tests build around).
+MAX_MANIFEST_BYTES = Limits().manifest_bytes
+MAX_CONFIG_BYTES = Limits().config_bytes
 
 
 def sha256_digest(data: bytes) -> str:
@@ -66,7 +68,8 @@ class Platform:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Platform:
-        return cls(str(data.get("os", "")), str(data.get("architecture", "")), data.get("variant") or None)
+        variant = data.get("variant")
+        return cls(str(data.get("os", "")), str(data.get("architecture", "")), str(variant) if variant else None)
 
     @property
     def is_unknown(self) -> bool:
@@ -91,15 +94,24 @@ class Descriptor:
     annotations: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Descriptor:
+    def from_json(cls, data: object) -> Descriptor:
+        """A descriptor from a registry's JSON, whatever its shape: a wrong one is a RegistryError."""
+        if not isinstance(data, dict):
+            raise RegistryError(f"malformed descriptor: a {_json_type(data)}, not an object")
         try:
             platform = data.get("platform")
+            size = data.get("size", 0)
+            if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+                raise ValueError(f"size {size!r} is not a byte count")
+            digest = data["digest"]
+            if not isinstance(digest, str):
+                raise ValueError(f"digest {digest!r} is not a string")
             return cls(
                 media_type=str(data.get("mediaType", "")),
-                digest=str(data["digest"]),
-                size=int(data.get("size", 0)),
+                digest=digest,
+                size=size,
                 platform=Platform.from_json(platform) if isinstance(platform, dict) else None,
-                annotations={str(k): str(v) for k, v in (data.get("annotations") or {}).items()},
+                annotations=_string_map(data.get("annotations")),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise RegistryError(f"malformed descriptor: {exc}") from exc
@@ -201,7 +213,7 @@ class ImageManifest:
             blob.effective_media_type,
             Descriptor.from_json(config),
             tuple(Descriptor.from_json(layer) for layer in layers),
-            {str(k): str(v) for k, v in (data.get("annotations") or {}).items()},
+            _string_map(data.get("annotations")),
         )
 
     @property
@@ -250,35 +262,66 @@ class ImageConfig:
             raise RegistryError(f"config {digest} is not JSON: {exc}") from exc
         if not isinstance(data, dict):
             raise RegistryError(f"config {digest} is not a JSON object")
-        container = data.get("config") or {}
-        if not isinstance(container, dict):
-            container = {}
+        container = _object(data.get("config"))
         env: dict[str, str] = {}
-        for item in container.get("Env") or []:
+        for item in _list(container.get("Env")):
             key, _, value = str(item).partition("=")
             env[key] = value
-        rootfs = data.get("rootfs") or {}
+        rootfs = _object(data.get("rootfs"))
         history = tuple(
             HistoryEntry(
-                created=h.get("created"),
+                created=_text_or_none(h.get("created")),
                 created_by=str(h.get("created_by", "")),
-                empty_layer=bool(h.get("empty_layer", False)),
-                comment=h.get("comment"),
+                empty_layer=h.get("empty_layer") is True,
+                comment=_text_or_none(h.get("comment")),
             )
-            for h in (data.get("history") or [])
+            for h in _list(data.get("history"))
             if isinstance(h, dict)
         )
         return cls(
-            created=data.get("created"),
-            platform=Platform(str(data.get("os", "")), str(data.get("architecture", "")), data.get("variant") or None),
+            created=_text_or_none(data.get("created")),
+            platform=Platform(
+                str(data.get("os", "")), str(data.get("architecture", "")), _text_or_none(data.get("variant")) or None
+            ),
             env=env,
-            labels={str(k): str(v) for k, v in (container.get("Labels") or {}).items()},
+            labels=_string_map(container.get("Labels")),
             user=str(container.get("User") or ""),
-            exposed_ports=tuple(sorted((container.get("ExposedPorts") or {}).keys())),
-            entrypoint=tuple(str(x) for x in (container.get("Entrypoint") or [])),
-            cmd=tuple(str(x) for x in (container.get("Cmd") or [])),
+            exposed_ports=tuple(sorted(str(port) for port in _object(container.get("ExposedPorts")))),
+            entrypoint=_words(container.get("Entrypoint")),
+            cmd=_words(container.get("Cmd")),
             working_dir=str(container.get("WorkingDir") or ""),
-            diff_ids=tuple(str(d) for d in (rootfs.get("diff_ids") or [])),
+            diff_ids=tuple(str(d) for d in _list(rootfs.get("diff_ids"))),
             history=history,
             raw=data,
         )
+
+
+# -- a registry's JSON taken as it comes: a field of the wrong type is read as absent, never a crash --
+
+
+def _json_type(value: object) -> str:
+    return {dict: "object", list: "list", str: "string", bool: "boolean", type(None): "null"}.get(type(value), "number")
+
+
+def _object(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: object) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _string_map(value: object) -> dict[str, str]:
+    """Labels and annotations: an object of strings; anything else (a list, a number) is none."""
+    return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {}
+
+
+def _text_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _words(value: object) -> tuple[str, ...]:
+    """Entrypoint and Cmd: a list of words; a lone string (seen in hand-made configs) is one word."""
+    if isinstance(value, str):
+        return (value,)
+    return tuple(str(x) for x in _list(value))

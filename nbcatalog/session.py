@@ -16,8 +16,8 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 from nbcatalog.errors import BadInputError, NbcatalogError, NotFoundError
+from nbcatalog.limits import current as current_limits
 from nbcatalog.oci import (
-    MAX_CONFIG_BYTES,
     Descriptor,
     ImageConfig,
     ImageIndex,
@@ -48,7 +48,8 @@ class SessionOptions:
     cache_dir: Path | None = field(default_factory=default_cache_dir)
     ca_cert: str | None = None
     concurrency: int = 8
-    timeout: float = 30.0
+    #: Seconds a read may wait for data; None: ``limits.stall_seconds``.
+    timeout: float | None = None
     include_signature_tags: bool = False
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     #: Insecure hosts from the catalog, loaded only when a non-listed host is first contacted.
@@ -131,13 +132,15 @@ class Session:
         from nbcatalog.registry.transport import RegistryClient, asyncio_transport
 
         limits = httpx.Limits(max_connections=self.options.concurrency * 2, max_keepalive_connections=32)
-        timeout = httpx.Timeout(self.options.timeout, connect=min(10.0, self.options.timeout))
+        stall = self.options.timeout or current_limits().stall_seconds
+        timeout = httpx.Timeout(stall, connect=min(10.0, stall))
         return RegistryClient(
             verify=verify,
             timeout=timeout,
             limits=limits,
             transport=asyncio_transport(verify, limits),
             follow_redirects=True,
+            max_redirects=current_limits().redirects,
             headers={"User-Agent": "nbcatalog"},
             trust_env=True,
         )
@@ -236,7 +239,7 @@ class Session:
         return await asyncio.shield(pending)
 
     async def _read_config(self, pinned: AnyRef, manifest: ImageManifest) -> ImageConfig:
-        raw = await self.get_blob(pinned, manifest.config, max_size=MAX_CONFIG_BYTES)
+        raw = await self.get_blob(pinned, manifest.config, max_size=current_limits().config_bytes)
         return ImageConfig.parse(raw, digest=manifest.config.digest)
 
     async def resolve(self, ref: AnyRef, platform: Platform | None = None) -> ResolvedImage:

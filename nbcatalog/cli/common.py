@@ -7,9 +7,9 @@ import asyncio
 import logging
 import re
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from nbcatalog.errors import BadInputError
 from nbcatalog.oci import Platform
@@ -94,4 +94,24 @@ def run_with_session(args: argparse.Namespace, work: Callable[[Session], Awaitab
         async with open_session(args) as session:
             return await work(session)
 
-    return asyncio.run(main())
+    return run_bounded(main())
+
+
+def run_bounded(work: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run(work)`` within ``limits.command_seconds``: no command waits on a registry forever.
+
+    Every request has its own deadline (``request-seconds``); this is the backstop over all of them,
+    for a registry that answers each request just in time, forever.
+    """
+    from nbcatalog import limits
+    from nbcatalog.errors import RegistryError
+
+    async def bounded() -> T:
+        try:
+            async with asyncio.timeout(limits.current().command_seconds):
+                return await work
+        except TimeoutError:
+            seconds = limits.name_value(limits.current(), "command_seconds")
+            raise RegistryError(limits.current().reached("command_seconds", f"gave up after {seconds}")) from None
+
+    return asyncio.run(bounded())

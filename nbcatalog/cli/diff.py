@@ -61,7 +61,7 @@ def _print_human(a: ImagePackages, b: ImagePackages, changes: list[Change]) -> N
 def run(args: argparse.Namespace) -> int:
     import asyncio
 
-    from nbcatalog.cli.common import open_session
+    from nbcatalog.cli.common import open_session, run_bounded
     from nbcatalog.cli.output import print_json
     from nbcatalog.diff import diff_packages, summarise
     from nbcatalog.packages.image import image_packages
@@ -79,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
             return a, b
 
     try:
-        a, b = asyncio.run(work())
+        a, b = run_bounded(work())
     finally:
         if progress is not None:
             progress.clear()

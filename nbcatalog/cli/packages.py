@@ -116,9 +116,8 @@ def _print_human(result: ImagePackages) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import asyncio
 
-    from nbcatalog.cli.common import open_session
+    from nbcatalog.cli.common import open_session, run_bounded
     from nbcatalog.cli.output import print_json
     from nbcatalog.packages.image import image_packages
 
@@ -130,7 +129,7 @@ def run(args: argparse.Namespace) -> int:
             return await image_packages(session, ref, args.ecosystem, progress=progress)
 
     try:
-        result = asyncio.run(work())
+        result = run_bounded(work())
     finally:
         if progress is not None:
             progress.clear()

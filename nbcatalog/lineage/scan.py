@@ -7,6 +7,7 @@ each (repository, tag) fetched at most once per run and tried newest version tag
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING
 from nbcatalog.lineage.core import (
     BaseMatch,
     Chain,
+    Issue,
     LineageEntry,
     LineageImage,
     is_ancestor,
@@ -116,9 +118,16 @@ class ChainSource:
 class RepoScan:
     """One repository's tags, tried lazily in :func:`scan_order`, shared by every child that asks."""
 
-    def __init__(self, source: ChainSource, repo: AnyRef, tags: Sequence[str] | None = None) -> None:
+    def __init__(
+        self, source: ChainSource, repo: AnyRef, tags: Sequence[str] | None = None, *, limit: int | None = None
+    ) -> None:
         self.source = source
         self.repo = repo.repo_only()
+        #: Tags tried per child at most (``limits.lineage_scan_tags``; None with ``--exhaustive``): a
+        #: 20,000-tag parent with no match would otherwise cost 20,000 manifest and config reads.
+        self.limit = limit
+        #: (tried, listed) of the last :meth:`find` that stopped at ``limit`` without a match.
+        self.cut_short: tuple[int, int] | None = None
         self._tags: asyncio.Future[list[str]] | None = None
         if tags is not None:  # listed by the caller already
             self._tags = asyncio.get_running_loop().create_future()
@@ -142,7 +151,8 @@ class RepoScan:
 
     async def find(self, child: Chain, first_batch: int = 2) -> BaseMatch | None:
         """The first tag (in scan order) that is an ancestor of ``child``; batches grow 2, 4, 8 ..."""
-        tags = await self.tags()
+        listed = await self.tags()
+        tags = listed if self.limit is None else listed[: self.limit]
         start, size = 0, first_batch
         while start < len(tags):
             batch = tags[start : start + size]
@@ -151,7 +161,19 @@ class RepoScan:
                 if chain is not None and is_ancestor(chain.diff_ids, child.diff_ids):
                     return BaseMatch(str(self.repo), tag, chain)
             start, size = start + size, min(size * 2, 32)
+        if len(tags) < len(listed):
+            self.cut_short = (len(tags), len(listed))
         return None
+
+    def cut_short_issue(self) -> Issue | None:
+        """What an entry says when this repository was not searched to its end."""
+        if self.cut_short is None:
+            return None
+        from nbcatalog import limits
+
+        tried, listed = self.cut_short
+        what = f"tried {tried} of the {listed} tags of {self.repo} without finding an ancestor"
+        return Issue("scan-cut-short", limits.current().reached("lineage_scan_tags", what) + " or --exhaustive", "info")
 
 
 @dataclass(slots=True)
@@ -204,9 +226,17 @@ async def _search(
         if alias is not None and alias.depth >= current.depth:
             matches[own[0].repository] = alias
 
+    cut: list[Issue] = []
+    unfinished: set[str] = set()
+
     async def try_repo(repository: str) -> None:
-        found = await scans[repository].find(chain)
-        if found is None:
+        scan = scans[repository]
+        found = await scan.find(chain)
+        issue = scan.cut_short_issue() if found is None else None
+        if issue is not None:  # not searched to its end: no verdict that its images are no ancestors
+            cut.append(issue)
+            unfinished.add(repository)  # nor asked again in this entry's search
+        elif found is None:
             searched.add(repository)
         else:
             matches[repository] = found
@@ -223,12 +253,13 @@ async def _search(
         pending = [
             repository
             for repository, _ in repositories_to_search(image, images, depth)
-            if repository not in matches and repository not in searched
+            if repository not in matches and repository not in searched and repository not in unfinished
         ]
         if not pending:
             break
         await try_repo(pending[0])
-    return judge(image, matches, images, searched)
+    entry = judge(image, matches, images, searched)
+    return dataclasses.replace(entry, issues=(*entry.issues, *cut)) if cut else entry
 
 
 async def catalog_lineage(
@@ -269,7 +300,16 @@ async def find_base(
     tags = await session.list_tags(parent.repo_only())  # a missing repository is an error, not "no base"
     cache = _cache_for(session)
     try:
-        return await RepoScan(ChainSource(session, wanted, ChainStore(cache)), parent, tags).find(child)
+        from nbcatalog import limits
+
+        scan = RepoScan(
+            ChainSource(session, wanted, ChainStore(cache)), parent, tags, limit=limits.current().lineage_scan_tags
+        )
+        found = await scan.find(child)
+        issue = scan.cut_short_issue() if found is None else None
+        if issue is not None:
+            log.warning("lineage: %s", issue.message)
+        return found
     finally:
         if cache is not None:
             cache.close()
@@ -291,11 +331,14 @@ async def _catalog_lineage(
     own = await asyncio.gather(*(_own_image(source, image) for image in catalog_images))
     images = [lineage_image for lineage_image, _ in own]
     scans: dict[str, RepoScan] = {}
+    from nbcatalog import limits
+
+    limit = None if exhaustive else limits.current().lineage_scan_tags
     for catalog_image, lineage_image in zip(catalog_images, images, strict=True):
         if lineage_image.repository not in scans:
             name = catalog_image.ref.name
             known = (listed[name] or ()) if name in listed else None
-            scans[lineage_image.repository] = RepoScan(source, catalog_image.ref, known)
+            scans[lineage_image.repository] = RepoScan(source, catalog_image.ref, known, limit=limit)
     entries = list(await asyncio.gather(*(_search(image, images, scans, exhaustive) for image in images)))
     entries = with_ancestors(with_parent_cuda(entries))
     platforms = {image.name: offered for image, (_, offered) in zip(images, own, strict=True)}

@@ -8,6 +8,7 @@ Only ``pull`` scopes are ever requested. Secrets never reach logs or error messa
 from __future__ import annotations
 
 import base64
+import json
 import re
 import time
 from collections.abc import AsyncGenerator, Callable, Generator
@@ -23,6 +24,8 @@ _SCOPED_PATH_RE = re.compile(r"^/v2/(?P<name>.+?)/(?:tags/list|manifests/[^/]+|b
 _TOKEN_MARGIN_S = 10.0
 _DEFAULT_TOKEN_LIFETIME_S = 60.0
 _TOKEN_EXTENSION = "nbcatalog_token_request"
+#: The token answer's body, read (capped) by the async flow and parsed by :meth:`_store_token`.
+_TOKEN_BODY = "nbcatalog_token_body"
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,8 +106,18 @@ class RegistryAuth(httpx.Auth):
         next_request = next(flow)
         while True:
             response = yield next_request
-            if response.request.extensions.get(_TOKEN_EXTENSION):
-                await response.aread()
+            if response.request.extensions.get(_TOKEN_EXTENSION) and response.status_code == 200:
+                # a token service is a server too: an endless or huge answer stops at token-bytes
+                from nbcatalog import limits
+                from nbcatalog.registry.protocol import read_capped
+
+                cap = limits.current().token_bytes
+                where = str(response.request.url.copy_with(query=None))
+                body = await read_capped(response, cap, where, limit="token_bytes", what="token answer")
+                response.extensions[_TOKEN_BODY] = body
+                # httpx reads every answer the flow answers with another request (``aread``): this
+                # one is read already, and what it would read again is what was capped here
+                response._content = body
             try:
                 next_request = flow.send(response)
             except StopIteration:
@@ -115,8 +128,20 @@ class RegistryAuth(httpx.Auth):
         next_request = next(flow)
         while True:
             response = yield next_request
-            if response.request.extensions.get(_TOKEN_EXTENSION):
-                response.read()
+            if response.request.extensions.get(_TOKEN_EXTENSION) and response.status_code == 200:
+                from nbcatalog import limits
+
+                cap, body = limits.current().token_bytes, b""
+                for chunk in response.iter_bytes():
+                    body += chunk
+                    if len(body) > cap:
+                        response.close()
+                        raise RegistryError(
+                            limits.current().reached("token_bytes", "token answer is over the limit"),
+                            where=str(response.request.url.copy_with(query=None)),
+                        )
+                response.extensions[_TOKEN_BODY] = body
+                response._content = body
             try:
                 next_request = flow.send(response)
             except StopIteration:
@@ -192,10 +217,10 @@ class RegistryAuth(httpx.Auth):
         if response.status_code != 200:
             raise RegistryError(f"token service answered HTTP {response.status_code}", where=challenge.realm)
         try:
-            body = response.json()
+            body = json.loads(response.extensions.get(_TOKEN_BODY, b""))
             token = str(body.get("token") or body.get("access_token") or "")
             lifetime = float(body.get("expires_in") or _DEFAULT_TOKEN_LIFETIME_S)
-        except (ValueError, AttributeError) as exc:
+        except (ValueError, AttributeError, TypeError, RecursionError, OverflowError) as exc:
             raise RegistryError("token service answered something that is not a token", where=challenge.realm) from exc
         if not token:
             raise RegistryError("token service answered without a token", where=challenge.realm)

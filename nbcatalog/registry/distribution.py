@@ -21,6 +21,7 @@ from collections.abc import AsyncIterator, Callable
 
 import httpx
 
+from nbcatalog import limits
 from nbcatalog.errors import (
     AuthError,
     DigestMismatchError,
@@ -29,24 +30,24 @@ from nbcatalog.errors import (
     SizeLimitError,
     UnreachableHostError,
 )
-from nbcatalog.oci import MANIFEST_ACCEPT, MAX_MANIFEST_BYTES, Descriptor, ManifestBlob
+from nbcatalog.oci import MANIFEST_ACCEPT, Descriptor, ManifestBlob
 from nbcatalog.refs import AnyRef, ImageRef, is_loopback_host
 from nbcatalog.registry.auth import RegistryAuth
 from nbcatalog.registry.protocol import (
+    DEADLINE,
     digest_of,
     hasher_for,
     media_type_of,
     next_link,
     read_capped,
     tags_from_page,
+    too_slow,
 )
 from nbcatalog.registry.retry import RETRYABLE_STATUS, RetryPolicy
 
 log = logging.getLogger("nbcatalog.http")
 
 TAG_PAGE_SIZE = 1000
-MAX_TAG_PAGE_BYTES = 32 * 1024 * 1024
-MAX_ERROR_BODY = 64 * 1024
 
 _NOT_FOUND_MESSAGES = {
     "MANIFEST_UNKNOWN": "manifest not found (no such tag or digest)",
@@ -79,6 +80,9 @@ class DistributionClient:
         self._tickets = itertools.count()
         self._unresolved: dict[str, tuple[int, UnreachableHostError]] = {}
         self.stats: Counter[str] = Counter()
+        #: Every attempt sent, against ``limits.requests``: a registry paging forever or a scan of a
+        #: 20,000-tag parent ends in one error instead of tens of thousands of requests.
+        self.requests_sent = 0
         self.rate_limits: dict[str, tuple[str, str]] = {}
 
     async def aclose(self) -> None:
@@ -177,7 +181,7 @@ class DistributionClient:
                 reason = _one_line(f"cannot connect: {type(cause).__name__}: {cause}")
                 raise UnreachableHostError(exc.message, host=host, reason=reason, where=exc.where) from cause
             raise
-        body = await read_capped(response, MAX_ERROR_BODY, host, truncate=True)
+        body = await read_capped(response, limits.current().error_body_bytes, host, truncate=True)
         return response.status_code, body
 
     async def _send(
@@ -190,15 +194,32 @@ class DistributionClient:
         *,
         attempts: int | None = None,
     ) -> httpx.Response:
-        """Send with retries; the caller reads (streams) the body and closes the response."""
+        """Send with retries; the caller reads (streams) the body and closes the response.
+
+        Each attempt must be answered, body included, within ``limits.request_seconds``: the
+        deadline is left on the response for :func:`read_capped`. One that is not is not retried
+        (a registry that drips a byte a second would only do so again). Every attempt counts
+        against ``limits.requests``.
+        """
         total = attempts or self._policy.attempts
+        loop = asyncio.get_running_loop()
         for attempt in range(total):
+            self._count_request(where)
             started = time.monotonic()
+            deadline = loop.time() + limits.current().request_seconds
             try:
                 request = client.build_request(method, url, headers=headers)
-                response = await client.send(request, stream=True, auth=self._auth)
+                async with asyncio.timeout_at(deadline):
+                    response = await client.send(request, stream=True, auth=self._auth)
             except AuthError:
                 raise
+            except TimeoutError:
+                raise RegistryError(too_slow(f"answer to {method} {url.path}"), where=where) from None
+            except httpx.TooManyRedirects as exc:
+                raise RegistryError(
+                    limits.current().reached("redirects", f"{method} {url.path} redirected too many times"),
+                    where=where,
+                ) from exc
             except httpx.TransportError as exc:
                 log.debug("%s %s -> %s (attempt %d)", method, url, type(exc).__name__, attempt + 1)
                 if not self._policy.retries(exc):
@@ -207,6 +228,11 @@ class DistributionClient:
                     raise RegistryError(f"cannot reach the registry: {type(exc).__name__}: {exc}", where=where) from exc
                 await asyncio.sleep(self._policy.backoff(attempt))
                 continue
+            except (httpx.HTTPError, httpx.InvalidURL) as exc:  # a redirect to a bad URL, an undecodable body
+                raise RegistryError(
+                    f"unusable answer: {type(exc).__name__}: {_one_line(str(exc))[:200]}", where=where
+                ) from exc
+            response.extensions[DEADLINE] = deadline
             log.debug(
                 "%s %s -> %d (%.0f ms)",
                 method,
@@ -224,6 +250,14 @@ class DistributionClient:
                 raise RegistryError(f"registry kept failing: {detail} after {attempt + 1} attempts", where=where)
             await asyncio.sleep(delay)
         raise AssertionError("unreachable")
+
+    def _count_request(self, where: str) -> None:
+        cap = limits.current().requests
+        if self.requests_sent >= cap:
+            raise RegistryError(
+                limits.current().reached("requests", f"stopped after {cap} registry requests"), where=where
+            )
+        self.requests_sent += 1
 
     def _note_rate_limit(self, host: str, response: httpx.Response) -> None:
         limit, remaining = (
@@ -250,8 +284,8 @@ class DistributionClient:
         body = b""
         if response.request.method != "HEAD":
             try:
-                body = await read_capped(response, MAX_ERROR_BODY, where, truncate=True)
-            except httpx.TransportError:
+                body = await read_capped(response, limits.current().error_body_bytes, where, truncate=True)
+            except (httpx.TransportError, RegistryError):
                 body = b""
         await response.aclose()
         codes: list[str] = []
@@ -261,8 +295,8 @@ class DistributionClient:
 
             errors = json.loads(body).get("errors") or []
             codes = [str(e.get("code", "")) for e in errors]
-            message = "; ".join(str(e.get("message", "")) for e in errors if e.get("message"))
-        except (ValueError, AttributeError):
+            message = "; ".join(str(e.get("message", "")) for e in errors if e.get("message"))[:500]
+        except (ValueError, AttributeError, TypeError, RecursionError):
             pass
         status = response.status_code
         if status == 404:
@@ -286,19 +320,30 @@ class DistributionClient:
             )
             seen: set[str] = set()
             tags: list[str] = []
+            bounds = limits.current()
             while url is not None:
                 if str(url) in seen:
                     raise RegistryError("tag list pagination loops back to a page already read", where=repo.name)
+                if len(seen) >= bounds.tag_pages:
+                    raise RegistryError(
+                        bounds.reached("tag_pages", f"tag list still going after {len(seen)} pages"), where=repo.name
+                    )
                 seen.add(str(url))
                 self.stats["GET tags"] += 1
                 response = await self._send(client, "GET", url, {"Accept": "application/json"}, repo.name)
                 if response.status_code >= 400:
                     await self._raise_for_status(response, repo.name)
                 try:
-                    raw = await read_capped(response, MAX_TAG_PAGE_BYTES, repo.name)
+                    raw = await read_capped(
+                        response, bounds.tag_page_bytes, repo.name, limit="tag_page_bytes", what="tag list page"
+                    )
                 except httpx.TransportError as exc:
                     raise RegistryError(f"tag list broke off: {type(exc).__name__}", where=repo.name) from exc
                 tags.extend(tags_from_page(raw, repo.name))
+                if len(tags) > bounds.tags:
+                    raise RegistryError(
+                        bounds.reached("tags", f"tag list has more than {bounds.tags} tags"), where=repo.name
+                    )
                 next_url = next_link(response.headers.get("Link"), url)
                 if next_url is not None and (next_url.host, next_url.port) != (url.host, url.port):
                     raise RegistryError(
@@ -308,13 +353,13 @@ class DistributionClient:
             return tags
 
     async def _get_small(
-        self, ref: AnyRef, path: str, headers: dict[str, str], cap: int, asked: int
+        self, ref: AnyRef, path: str, headers: dict[str, str], cap: int, asked: int, limit: str, what: str
     ) -> tuple[httpx.Response, bytes]:
         """GET a manifest or config whole; a body cut off mid-way (reset, truncation) is asked again."""
         for attempt in range(self._policy.attempts):
             response = await self._request(ref, "GET", path, headers, asked)
             try:
-                return response, await read_capped(response, cap, str(ref))
+                return response, await read_capped(response, cap, str(ref), limit=limit, what=what)
             except httpx.TransportError as exc:
                 await response.aclose()
                 log.debug("%s broke off (%s); attempt %d", path, type(exc).__name__, attempt + 1)
@@ -327,7 +372,13 @@ class DistributionClient:
         asked = self._ticket()
         async with self._limiter:
             response, raw = await self._get_small(
-                ref, f"manifests/{ref.manifest_reference}", {"Accept": MANIFEST_ACCEPT}, MAX_MANIFEST_BYTES, asked
+                ref,
+                f"manifests/{ref.manifest_reference}",
+                {"Accept": MANIFEST_ACCEPT},
+                limits.current().manifest_bytes,
+                asked,
+                "manifest_bytes",
+                "manifest",
             )
         served = response.headers.get("Docker-Content-Digest")
         expected = ref.digest or served
@@ -352,14 +403,17 @@ class DistributionClient:
             return str(served)
         return (await self.get_manifest(ref)).digest
 
-    async def get_blob(self, ref: AnyRef, descriptor: Descriptor, *, max_size: int) -> bytes:
+    async def get_blob(
+        self, ref: AnyRef, descriptor: Descriptor, *, max_size: int, limit: str = "config_bytes"
+    ) -> bytes:
+        what = "config" if limit == "config_bytes" else f"blob {descriptor.digest}"
         if descriptor.size > max_size:
             raise SizeLimitError(
-                f"blob {descriptor.digest} is {descriptor.size} bytes (cap {max_size})", where=str(ref)
+                limits.current().reached(limit, f"{what} of {descriptor.size} bytes is over the limit"), where=str(ref)
             )
         asked = self._ticket()
         async with self._limiter:
-            _, raw = await self._get_small(ref, f"blobs/{descriptor.digest}", {}, max_size, asked)
+            _, raw = await self._get_small(ref, f"blobs/{descriptor.digest}", {}, max_size, asked, limit, what)
         computed = digest_of(raw, descriptor.digest)
         if computed != descriptor.digest:
             raise DigestMismatchError(
@@ -372,7 +426,11 @@ class DistributionClient:
         received = 0
         failures = 0
         asked = self._ticket()
+        loop = asyncio.get_running_loop()
         async with self._limiter:
+            # A timer across an async generator's yields would fire in the consumer's code, so the
+            # layer's deadline is checked per chunk; a stalled body ends by ``stall-seconds`` first.
+            deadline = loop.time() + limits.current().layer_seconds
             while True:
                 headers = {"Range": f"bytes={received}-"} if received else {}
                 response = await self._request(ref, "GET", f"blobs/{descriptor.digest}", headers, asked)
@@ -385,6 +443,13 @@ class DistributionClient:
                             if not chunk:
                                 continue
                         received += len(chunk)
+                        if loop.time() > deadline:
+                            raise RegistryError(
+                                limits.current().reached(
+                                    "layer_seconds", f"layer {descriptor.digest} not read after {received} bytes"
+                                ),
+                                where=str(ref),
+                            )
                         if received > descriptor.size:  # size is required; a missing one (0) allows nothing
                             raise DigestMismatchError(
                                 f"blob {descriptor.digest} is longer than its declared {descriptor.size} bytes",

@@ -12,6 +12,7 @@ import json
 import shutil
 from collections.abc import AsyncIterator, Callable
 
+from nbcatalog import limits
 from nbcatalog.errors import (
     AuthError,
     BackendError,
@@ -22,8 +23,7 @@ from nbcatalog.errors import (
 )
 from nbcatalog.oci import Descriptor, ManifestBlob, sha256_digest
 from nbcatalog.refs import AnyRef, ImageRef, OciLayoutRef, is_loopback_host
-
-TIMEOUT_S = 120.0
+from nbcatalog.registry.protocol import too_slow
 
 
 class SkopeoBackend:
@@ -59,42 +59,55 @@ class SkopeoBackend:
             args.append(f"--cert-dir={self._cert_dir}")
         return args
 
-    async def _run(self, args: list[str], ref: AnyRef) -> bytes:
+    async def _run(self, args: list[str], ref: AnyRef, limit: str) -> bytes:
+        """skopeo's output, at most the ``limit`` bytes (its stderr at most ``error-body-bytes``),
+        within ``request-seconds`` for the whole call: skopeo speaks to the same hostile servers."""
         program = shutil.which(self._program)
         if program is None:
             raise BackendError("skopeo is not installed (apt-get install skopeo), or use --backend httpx")
         self.calls += 1
+        bounds = limits.current()
+        cap = int(getattr(bounds, limit))
         async with self._limiter:
             process = await asyncio.create_subprocess_exec(
                 program, *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
             )
+            assert process.stdout is not None and process.stderr is not None
             try:
-                stdout, stderr = await asyncio.wait_for(process.communicate(), TIMEOUT_S)
+                async with asyncio.timeout(bounds.request_seconds):
+                    stdout, stderr = await asyncio.gather(
+                        _read_upto(process.stdout, cap + 1), _read_upto(process.stderr, bounds.error_body_bytes)
+                    )
+                    if len(stdout) > cap:
+                        raise SizeLimitError(bounds.reached(limit, "skopeo's answer is over the limit"), where=str(ref))
+                    await process.wait()
             except TimeoutError as exc:
-                process.kill()
-                await process.wait()
-                raise BackendError(f"skopeo timed out after {TIMEOUT_S:.0f} s", where=str(ref)) from exc
+                raise BackendError(too_slow("skopeo " + args[0]), where=str(ref)) from exc
+            finally:
+                if process.returncode is None:
+                    process.kill()
+                    await process.wait()
         if process.returncode != 0:
             raise _error_from(stderr.decode("utf-8", "replace"), str(ref))
         return stdout
 
     async def list_tags(self, repo: AnyRef) -> list[str]:
         target = self._transport(repo.repo_only())
-        out = await self._run(["list-tags", *self._tls_args(repo), target], repo)
+        out = await self._run(["list-tags", *self._tls_args(repo), target], repo, "tag_page_bytes")
         try:
             tags = json.loads(out).get("Tags") or []
-        except (ValueError, AttributeError) as exc:
+        except (ValueError, AttributeError, RecursionError) as exc:
             raise BackendError(f"skopeo list-tags printed no JSON: {exc}", where=str(repo)) from exc
         return [t for t in tags if isinstance(t, str)]
 
     async def get_manifest(self, ref: AnyRef) -> ManifestBlob:
-        raw = await self._run(["inspect", "--raw", *self._tls_args(ref), self._transport(ref)], ref)
+        raw = await self._run(["inspect", "--raw", *self._tls_args(ref), self._transport(ref)], ref, "manifest_bytes")
         digest = sha256_digest(raw)
         if ref.digest and ref.digest != digest:
             raise DigestMismatchError(f"manifest content hashes to {digest}, expected {ref.digest}", where=str(ref))
         try:
             media_type = str(json.loads(raw).get("mediaType") or "")
-        except (ValueError, AttributeError) as exc:
+        except (ValueError, AttributeError, RecursionError) as exc:
             raise RegistryError(f"manifest is not JSON: {exc}", where=str(ref)) from exc
         return ManifestBlob(media_type, digest, raw)
 
@@ -111,7 +124,9 @@ class SkopeoBackend:
             )
         if not ref.digest:
             raise BackendError("the skopeo backend reads config blobs only through a pinned manifest", where=str(ref))
-        raw = await self._run(["inspect", "--config", "--raw", *self._tls_args(ref), self._transport(ref)], ref)
+        raw = await self._run(
+            ["inspect", "--config", "--raw", *self._tls_args(ref), self._transport(ref)], ref, "config_bytes"
+        )
         if sha256_digest(raw) != descriptor.digest:
             raise BackendError(
                 f"skopeo returned another blob than {descriptor.digest}: only config blobs can be read with skopeo",
@@ -123,6 +138,18 @@ class SkopeoBackend:
         raise BackendError(
             "reading layers needs the httpx backend (skopeo can only copy layers to disk)", where=str(ref)
         )
+
+
+async def _read_upto(stream: asyncio.StreamReader, size: int) -> bytes:
+    """Up to ``size`` bytes, to the end of the stream if it comes first (``read(n)`` stops early)."""
+    parts: list[bytes] = []
+    while size > 0:
+        chunk = await stream.read(min(size, 1 << 20))
+        if not chunk:
+            break
+        parts.append(chunk)
+        size -= len(chunk)
+    return b"".join(parts)
 
 
 def _error_from(stderr: str, where: str) -> RegistryError | BackendError:
