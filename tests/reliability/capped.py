@@ -80,7 +80,9 @@ def run(
     except subprocess.TimeoutExpired as exc:
         out = (exc.stdout or b"").decode("utf-8", "replace")
         err = (exc.stderr or b"").decode("utf-8", "replace")
-        raise AssertionError(f"hung: {args} still running after {timeout}s\nstdout:{out[-2000:]}\nstderr:{err[-2000:]}")
+        raise AssertionError(
+            f"hung: {args} still running after {timeout}s\nstdout:{out[-2000:]}\nstderr:{err[-2000:]}"
+        ) from None
     return Capped(
         done.returncode,
         done.stdout.decode("utf-8", "replace"),

@@ -306,6 +306,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 128  # the default 5 drops parallel connects' SYNs: a second's wait each
     proxy: PaginatingProxy
 
     def handle_error(self, request: Any, client_address: Any) -> None:
