@@ -179,6 +179,12 @@ class RegistryAuth(httpx.Auth):
                 raise AuthError(f"the registry rejected the credentials of user {creds.username!r}", where=host)
             return
         token_scope = challenge.scope or scope
+        if creds is not None and not _may_carry_credentials(challenge.realm, request.url):
+            raise AuthError(
+                f"the registry names a token service over plain HTTP on another host "
+                f"({_origin(challenge.realm)}): the credentials for {host} are not sent in the clear",
+                where=host,
+            )
         token_response = yield self._token_request(challenge, token_scope, creds)
         if token_response.status_code == 429 or token_response.status_code >= 500:
             return  # the caller's retry policy takes it from here
@@ -227,3 +233,26 @@ class RegistryAuth(httpx.Auth):
         expires = time.monotonic() + max(lifetime - _TOKEN_MARGIN_S, 1.0)
         self._tokens[(challenge.realm, challenge.service, scope)] = (token, expires)
         return token
+
+
+def _origin(url: str) -> str:
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError):
+        return "an invalid URL"
+    return f"{parsed.scheme}://{parsed.netloc.decode('ascii', 'replace')}"
+
+
+def _may_carry_credentials(realm: str, registry: httpx.URL) -> bool:
+    """A realm may get the user's password (as Docker sends it, to whatever realm the registry
+    names: auth.docker.io for Docker Hub) over HTTPS, or over plain HTTP only to the registry's own
+    host or a loopback one; never in the clear across the network to a host the user never named."""
+    from nbcatalog.refs import is_loopback_host
+
+    try:
+        url = httpx.URL(realm)
+    except (httpx.InvalidURL, TypeError):
+        return True  # not sent at all: the request fails as an invalid URL
+    if url.scheme != "http":
+        return True
+    return url.host == registry.host or is_loopback_host(url.host)

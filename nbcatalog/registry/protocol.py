@@ -87,7 +87,7 @@ async def read_capped(
                     await response.aclose()
                     if truncate:
                         break
-                    raise SizeLimitError(_over(f"{label} longer than {cap} bytes", cap, limit), where=where)
+                    raise SizeLimitError(_over(f"{label} of more than {cap} bytes", cap, limit), where=where)
                 parts.append(chunk)
     except TimeoutError:
         await response.aclose()

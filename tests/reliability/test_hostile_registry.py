@@ -300,3 +300,23 @@ def test_skopeo_backend_output_is_bounded_too(home: dict[str, str], skopeo_avail
     result.assert_clean_failure(1)
     assert "skopeo" in result.error
     assert result.seconds < 15
+
+
+def test_credentials_never_go_in_the_clear_to_a_token_realm_on_another_host(home: dict[str, str]) -> None:
+    """A registry may name any token realm (Docker sends the password there); over plain HTTP to a
+    host the user never named, nbcatalog refuses before any byte is sent."""
+    import base64
+
+    def setup(server: HostileServer) -> None:
+        realm = 'Bearer realm="http://tokens.example.com/token",service="hostile"'
+        server.add(None, r"^/v2/.+", lambda r: r.json(401, {"errors": []}, {"WWW-Authenticate": realm}))
+
+    with hostile_server(setup) as server:
+        docker = Path(home["DOCKER_CONFIG"])
+        docker.mkdir()
+        secret = base64.b64encode(b"admin:s3cret-password").decode()
+        (docker / "config.json").write_text(json.dumps({"auths": {server.host: {"auth": secret}}}))
+        result = run("tags", f"{server.host}/hostile/app", env=home)
+    result.assert_clean_failure(1)
+    assert "not sent in the clear" in result.error and "http://tokens.example.com" in result.error
+    assert "s3cret" not in result.err + result.out
