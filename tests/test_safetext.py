@@ -40,3 +40,39 @@ def test_markup_variant_escapes_rich_markup_and_controls() -> None:
 
     shown = safe_markup("[bold red]x[/]\x1b[2J")
     assert Text.from_markup(shown).plain == "[bold red]x[/]\\x1b[2J"
+
+
+@pytest.mark.parametrize(
+    ("raw", "shown"),
+    [
+        ("a\u00adb", "a\\xadb"),  # soft hyphen: a format character like the bidi controls
+        ("a\u2060b", "a\\u2060b"),  # word joiner
+        ("v1\U000e0041\U000e0042", "v1\\U000e0041\\U000e0042"),  # tag characters: invisible ASCII smuggling
+        ("bad\udcff", "bad\\udcff"),  # a lone surrogate (undecodable bytes) would not even encode
+    ],
+)
+def test_every_unseen_character_is_escaped(raw: str, shown: str) -> None:
+    assert safe_text(raw) == shown
+
+
+def test_json_text_escapes_what_json_leaves_raw_and_still_round_trips() -> None:
+    import json
+
+    from nbcatalog.safetext import json_text
+
+    document = {"tag": "\x1b]0;PWNED\x07 \x9b31m \u202e \x7f \U000e0041 \udcff é →", "n": [1, "ok"]}
+    text = json_text(json.dumps(document, indent=2, ensure_ascii=False))
+    assert json.loads(text) == document
+    assert "é →" in text  # printable text stays readable
+    for char in ("\x1b", "\x9b", "\u202e", "\x7f", "\U000e0041", "\udcff"):
+        assert char not in text
+    assert "\\u009b31m" in text and "\\udb40\\udc41" in text  # C1 as \uXXXX, astral as a surrogate pair
+    assert json_text('{\n  "a": 1\n}') == '{\n  "a": 1\n}'  # the document's own layout is kept
+
+
+def test_rich_text_variant_is_never_markup() -> None:
+    from nbcatalog.safetext import safe_rich_text
+
+    text = safe_rich_text("[@click=app.quit]q[/] [link=http://evil]x[/link]\x1b[2J", "bold")
+    assert text.plain == "[@click=app.quit]q[/] [link=http://evil]x[/link]\\x1b[2J"
+    assert not text.spans and str(text.style) == "bold"

@@ -115,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
         live, problems = read_cluster_profiles(cluster_options(args))
         read.extend(live)
         for problem in problems:
-            print(f"nbcatalog: warning: {problem}", file=sys.stderr)
+            print(f"nbcatalog: warning: {safe_text(problem)}", file=sys.stderr)
 
     async def work(session: Any) -> Any:
         facts: FactSource | None = NoFacts() if args.tags_only else None
@@ -137,6 +137,7 @@ def _fix(findings: list[Any], *, dry_run: bool, output: str) -> tuple[list[Any],
     """Write (or, dry run, diff) the stale-tag fixes; the findings left and what changed."""
     from nbcatalog.audit import fixes
     from nbcatalog.profilefiles import rewrite_tags
+    from nbcatalog.safetext import safe_text
 
     report = sys.stdout if output == "table" else sys.stderr  # machine formats keep stdout to themselves
     fixed: list[dict[str, Any]] = []
@@ -144,11 +145,12 @@ def _fix(findings: list[Any], *, dry_run: bool, output: str) -> tuple[list[Any],
         before, after = rewrite_tags(path, edits, write=not dry_run)
         if dry_run:
             lines = before.splitlines(keepends=True), after.splitlines(keepends=True)
-            report.writelines(difflib.unified_diff(*lines, f"a/{path}", f"b/{path}"))
+            diff = difflib.unified_diff(*lines, f"a/{path}", f"b/{path}")
+            report.writelines(safe_text(line, allow_newlines=True) for line in diff)
         for (line, col), (old, new) in sorted(edits.items()):
             fixed.append({"path": path, "line": line, "column": col, "from": old, "to": new})
             if not dry_run and output != "json":
-                print(f"fixed {path}:{line}:{col}: {old} -> {new}", file=report)
+                print(safe_text(f"fixed {path}:{line}:{col}: {old} -> {new}"), file=report)
     if dry_run:
         return findings, fixed
     done = {(f["path"], f["line"], f["column"]) for f in fixed}
@@ -188,7 +190,10 @@ def _read_summary(read: Any) -> str:
 
 
 def print_grouped_table(findings: Sequence[Any], read: Any = None) -> None:
-    """One block per source file, worst first within it, severity in colour on a terminal."""
+    """One block per source file, worst first within it, severity in colour on a terminal.
+
+    Paths, images, tags and messages are data: :func:`style` and :func:`format_table` escape them.
+    """
     from nbcatalog.cli.output import format_table, style
 
     summary = f" ({_read_summary(read)})" if read is not None else ""
@@ -213,7 +218,10 @@ def print_grouped_table(findings: Sequence[Any], read: Any = None) -> None:
 
 
 def _escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """A workflow command's data: controls escaped visibly (GitHub's log obeys ANSI), then its own %XX."""
+    from nbcatalog.safetext import safe_text
+
+    return safe_text(text, allow_newlines=True).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
 def _escape_property(text: str) -> str:
@@ -237,7 +245,11 @@ def github_annotations(findings: Sequence[Any]) -> str:
 
 
 def _label(value: object) -> str:
-    return str(value or "").replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    """A Prometheus label value: controls escaped visibly, then the exposition format's escapes."""
+    from nbcatalog.safetext import safe_text
+
+    text = safe_text(value or "", allow_newlines=True)
+    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
 def prometheus_text(findings: Sequence[Any]) -> str:

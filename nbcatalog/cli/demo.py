@@ -46,12 +46,14 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _print_paths(doc: dict[str, object]) -> None:
+    from nbcatalog.safetext import safe_text
+
     references = doc["references"]
     assert isinstance(references, dict)
-    print(f"demo      {doc['root']}")
-    print(f"catalog   {doc['catalog']}")
+    root, catalog = safe_text(doc["root"]), safe_text(doc["catalog"])
+    print(f"demo      {root}")
+    print(f"catalog   {catalog}")
     for name, reference in references.items():
-        print(f"  {name:<22} {reference}")
-    catalog = doc["catalog"]
+        print(f"  {safe_text(name):<22} {safe_text(reference)}")
     print(f"\nTry: nbcatalog --catalog {catalog} lineage")
-    print(f"     nbcatalog tags {str(references['jupyter']).rsplit(':', 1)[0]} --details")
+    print(f"     nbcatalog tags {safe_text(str(references['jupyter']).rsplit(':', 1)[0])} --details")

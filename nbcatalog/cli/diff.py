@@ -33,17 +33,18 @@ def _side(result: ImagePackages) -> dict[str, Any]:
 def _print_human(a: ImagePackages, b: ImagePackages, changes: list[Change]) -> None:
     from nbcatalog.cli.output import short_digest, style
     from nbcatalog.diff import CHANGE_KINDS, summarise
+    from nbcatalog.safetext import safe_text
 
-    print(f"{style('a', 'bold')} {a.reference}  {short_digest(a.digest)}")
-    print(f"{style('b', 'bold')} {b.reference}  {short_digest(b.digest)}")
+    print(f"{style('a', 'bold')} {safe_text(a.reference)}  {safe_text(short_digest(a.digest))}")
+    print(f"{style('b', 'bold')} {safe_text(b.reference)}  {safe_text(short_digest(b.digest))}")
     if not changes:
         print("no package changes")
         return
     for ecosystem, counts in summarise(changes).items():
         text = ", ".join(f"{counts[kind]} {kind}" for kind in CHANGE_KINDS if kind in counts)
-        print(f"\n{style(ecosystem, 'bold', 'cyan')}: {text}")
+        print(f"\n{style(ecosystem, 'bold', 'cyan')}: {safe_text(text)}")
         rows = [c for c in changes if c.ecosystem == ecosystem]
-        width = max(len(c.name) for c in rows)
+        width = max(len(safe_text(c.name)) for c in rows)
         for change in rows:
             mark, colour = _MARKS[change.change]
             if change.change == "added":
@@ -55,7 +56,7 @@ def _print_human(a: ImagePackages, b: ImagePackages, changes: list[Change]) -> N
                 if change.a_extra or change.b_extra:
                     versions += f" (build {change.a_extra} → {change.b_extra})"
             where = style(change.location, "dim")
-            print(f"  {style(mark, colour)} {change.name.ljust(width)}  {versions}  {where}")
+            print(f"  {style(mark, colour)} {safe_text(change.name).ljust(width)}  {safe_text(versions)}  {where}")
 
 
 def run(args: argparse.Namespace) -> int:

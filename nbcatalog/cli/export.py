@@ -140,15 +140,17 @@ def run(args: argparse.Namespace) -> int:
                 if not fresh:
                     atomic_write_text(planned.path, planned.text)
             report.append({"format": export_format, "path": str(planned.path), "status": status})
+    from nbcatalog.safetext import safe_text
+
     for warning in warnings:
-        print(f"nbcatalog: warning: {warning}", file=sys.stderr)
+        print(f"nbcatalog: warning: {safe_text(warning)}", file=sys.stderr)
     if args.json:
         from nbcatalog.cli.output import print_json
 
         print_json({"catalog": str(args.catalog), "files": report, "warnings": warnings})
     else:
         for entry in report:
-            print(f"{entry['status']:<12} {entry['format']:<14} {entry['path']}")
+            print(f"{entry['status']:<12} {entry['format']:<14} {safe_text(entry['path'])}")
     if stale:
         print("nbcatalog: profiles are out of date: run `nbcatalog export`", file=sys.stderr)
         return EXIT_FAILED

@@ -29,7 +29,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _print_human(doc: dict[str, Any]) -> None:
+    """Every value is the image's (or its registry's): escaped before it is printed, one per line."""
     from nbcatalog.cli.output import format_table, human_size, short_digest, style
+    from nbcatalog.safetext import safe_text
 
     facts = [
         ("Reference", doc["reference"]),
@@ -56,34 +58,37 @@ def _print_human(doc: dict[str, Any]) -> None:
         facts.append(("Built on", doc["base_reference"] or f"no tag of {doc['parent']}"))
     width = max(len(k) for k, _ in facts)
     for key, value in facts:
-        print(f"{style(key.ljust(width), 'bold')}  {value}")
+        print(f"{style(key.ljust(width), 'bold')}  {safe_text(value)}")
     if doc["env"]:
-        print(style("\nEnv", "bold"))
+        print("\n" + style("Env", "bold"))
         for key, value in doc["env"].items():
-            print(f"  {key}={value}")
+            print(f"  {safe_text(key)}={safe_text(value)}")
     if doc["labels"]:
-        print(style("\nLabels", "bold"))
+        print("\n" + style("Labels", "bold"))
         for key, value in doc["labels"].items():
-            print(f"  {key}={value}")
-    print(style(f"\nLayers ({len(doc['layers'])})", "bold"))
+            print(f"  {safe_text(key)}={safe_text(value)}")
+    print("\n" + style(f"Layers ({len(doc['layers'])})", "bold"))
     rows = [
         [str(i + 1), short_digest(layer["digest"]), human_size(layer["size"]), layer["media_type"]]
         for i, layer in enumerate(doc["layers"])
     ]
     print(format_table(["#", "DIGEST", "SIZE", "MEDIA TYPE"], rows))
     if cuda:
-        print(style("\nCUDA evidence", "bold"))
+        print("\n" + style("CUDA evidence", "bold"))
         for item in cuda["evidence"]:
-            print(f"  {item['source']:<8} {item['key']}={item['value']}  ({item['strength']})")
-    print(style("\nKubeflow image requirements", "bold"))
+            source, key, value = (safe_text(item[field]) for field in ("source", "key", "value"))
+            print(f"  {source:<8} {key}={value}  ({safe_text(item['strength'])})")
+    print("\n" + style("Kubeflow image requirements", "bold"))
     marks = {True: style("ok", "green"), False: style("FAIL", "red"), None: style("?", "yellow")}
     for requirement in kubeflow["requirements"]:
         optional = "" if requirement["required"] else " (recommended)"
-        print(f"  {marks[requirement['met']]:<4} {requirement['description']}{optional}: {requirement['evidence']}")
-    print(style("\nHistory", "bold"))
+        text = f"{requirement['description']}{optional}: {requirement['evidence']}"
+        print(f"  {marks[requirement['met']]:<4} {safe_text(text)}")
+    print("\n" + style("History", "bold"))
     for entry in doc["history"]:
         marker = " " if entry.get("empty_layer") else "+"
-        print(f" {marker} {(entry.get('created') or '')[:19]}  {entry['created_by'][:100]}")
+        # one line per entry: a newline in a RUN step is shown as \x0a, not as a line of its own
+        print(f" {marker} {safe_text((entry.get('created') or '')[:19])}  {safe_text(entry['created_by'][:100])}")
 
 
 def run(args: argparse.Namespace) -> int:

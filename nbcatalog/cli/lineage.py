@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from nbcatalog.errors import EXIT_FAILED, EXIT_OK
 from nbcatalog.lineage import LineageEntry, tree_roots
+from nbcatalog.safetext import safe_text
 
 if TYPE_CHECKING:
     from nbcatalog.lineage import LineageRun
@@ -52,7 +53,10 @@ def _marker(entry: LineageEntry, parent_tag: str | None) -> str:
 
 
 def render_tree(entries: Sequence[LineageEntry], *, colour: bool = False) -> str:
-    """``pipdeptree``-style: roots with their full reference, children indented under parents."""
+    """``pipdeptree``-style: roots with their full reference, children indented under parents.
+
+    Names, tags and messages are escaped (a tag is the registry's to choose), coloured or not.
+    """
     from nbcatalog.cli.output import style
 
     by_name = {entry.name: entry for entry in entries}
@@ -60,18 +64,19 @@ def render_tree(entries: Sequence[LineageEntry], *, colour: bool = False) -> str
     lines: list[str] = []
 
     def paint(text: str, *names: str) -> str:
-        return style(text, *names) if colour else text
+        return style(text, *names) if colour else safe_text(text)
 
     def walk(name: str, prefix: str, connector: str, root: bool) -> None:
         entry = by_name[name]
         label = entry.image.reference if root else entry.image.tag
         parent = by_name.get(entry.inferred_parent or "")
-        marker = _marker(entry, parent.image.tag if parent else None)
+        marker = safe_text(_marker(entry, parent.image.tag if parent else None))
         if any(i.severity == "error" for i in entry.issues):
             marker = paint(marker, "red")
         elif any(i.severity == "warning" for i in entry.issues):
             marker = paint(marker, "yellow")
-        lines.append(f"{prefix}{connector}{paint(name, 'bold')}  {label}" + (f"  {marker}" if marker else ""))
+        shown = f"{prefix}{connector}{paint(name, 'bold')}  {safe_text(label)}"
+        lines.append(shown + (f"  {marker}" if marker else ""))
         kids = children[name]
         for position, child in enumerate(kids):
             last = position == len(kids) - 1
@@ -83,8 +88,13 @@ def render_tree(entries: Sequence[LineageEntry], *, colour: bool = False) -> str
     return "\n".join(lines)
 
 
+def _dot_text(text: str) -> str:
+    """Inside a DOT string: controls escaped visibly, then backslashes and quotes as DOT wants them."""
+    return safe_text(text).replace("\\", "\\\\").replace('"', '\\"')
+
+
 def _dot_quote(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return f'"{_dot_text(text)}"'
 
 
 def render_dot(entries: Sequence[LineageEntry]) -> str:
@@ -92,7 +102,8 @@ def render_dot(entries: Sequence[LineageEntry]) -> str:
     lines = ["digraph lineage {", "  rankdir=LR;", "  node [shape=box, fontname=Helvetica];"]
     for entry in entries:
         cuda = entry.image.cuda
-        label = f"{entry.name}\\n{entry.image.tag}" + (f"\\nCUDA {cuda.version or ''}".rstrip() if cuda else "")
+        label = f"{_dot_text(entry.name)}\\n{_dot_text(entry.image.tag)}"
+        label += f"\\nCUDA {_dot_text(cuda.version or '')}".rstrip() if cuda else ""
         colour = ', color="darkgreen"' if cuda else ""
         lines.append(f'  {_dot_quote(entry.name)} [label="{label}"{colour}];')
     for entry in entries:
@@ -117,7 +128,7 @@ def render_mermaid(entries: Sequence[LineageEntry]) -> str:
     for entry in entries:
         cuda = entry.image.cuda
         extra = f"<br/>CUDA {cuda.version or ''}".rstrip() if cuda else ""
-        text = f"{entry.name}<br/>{entry.image.tag}{extra}".replace('"', "#quot;")
+        text = safe_text(f"{entry.name}<br/>{entry.image.tag}{extra}").replace('"', "#quot;")
         lines.append(f'  {ids[entry.name]}["{text}"]')
     for entry in entries:
         if entry.inferred_parent in ids:
@@ -187,7 +198,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         for position, lineage_run in enumerate(runs):
             if len(runs) > 1:
-                print(("\n" if position else "") + f"# {lineage_run.platform}")
+                print(("\n" if position else "") + f"# {safe_text(lineage_run.platform)}")
             if fmt == "dot":
                 print(render_dot(lineage_run.entries))
             elif fmt == "mermaid":
@@ -199,5 +210,5 @@ def run(args: argparse.Namespace) -> int:
         print(f"nbcatalog: lineage stats: {json.dumps(stats)}", file=sys.stderr)
     unresolved = [e for e in runs[0].entries if e.image.chain is None]
     for entry in unresolved:
-        print(f"nbcatalog: error: {entry.name}: {entry.image.error}", file=sys.stderr)
+        print(f"nbcatalog: error: {safe_text(entry.name)}: {safe_text(entry.image.error)}", file=sys.stderr)
     return EXIT_FAILED if unresolved else EXIT_OK

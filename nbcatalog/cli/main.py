@@ -218,6 +218,9 @@ def _skip_unused_imports() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     _skip_unused_imports()
+    from nbcatalog.cli.output import guard_output  # stdout and stderr escape what data would make run
+
+    guard_output()
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv or env_flag("NBCATALOG_DEBUG")
     try:

@@ -1,20 +1,40 @@
-"""stdout is data, stderr is for people: JSON documents, aligned tables, colour only on a terminal."""
+"""stdout is data, stderr is for people: JSON documents, aligned tables, colour only on a terminal.
+
+Every string that came from a registry, an image or a file is escaped before it is printed
+(:mod:`nbcatalog.safetext`): :func:`style` escapes the text it colours, :func:`format_table` every
+cell it did not colour, :func:`print_json` what ``json`` leaves raw. :func:`guard_output` is the net
+under them: stdout and stderr escape any control character a command still tries to print, except
+newline, tab and the colour codes :func:`style` itself writes.
+"""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import sys
-from collections.abc import Sequence
-from typing import Any, TextIO
+from collections.abc import Iterable, Sequence
+from typing import Any, TextIO, cast
+
+from nbcatalog.safetext import json_text, safe_text
 
 _STYLES = {"bold": "1", "dim": "2", "red": "31", "green": "32", "yellow": "33", "blue": "34", "cyan": "36"}
+_CODE = "(?:" + "|".join(sorted(_STYLES.values(), key=len, reverse=True)) + ")"
+#: Exactly the sequences :func:`style` writes: ``ESC[`` codes from _STYLES ``m``, and ``ESC[0m``.
+_OWN_SGR = re.compile(rf"\x1b\[(?:0|{_CODE}(?:;{_CODE})*)m")
+
+
+class Styled(str):
+    """Text already escaped, maybe wrapped in :func:`style`'s colour codes: printed as it is.
+
+    Only :func:`style` makes one. Anything added to it is a plain ``str`` again, which
+    :func:`format_table` escapes: colour codes escaped by mistake show, data never runs.
+    """
 
 
 def print_json(document: Any) -> None:
-    """Exactly one JSON document on stdout."""
-    json.dump(document, sys.stdout, indent=2, ensure_ascii=False)
-    sys.stdout.write("\n")
+    """Exactly one JSON document on stdout; no raw C1 or bidi control, and it still round-trips."""
+    sys.stdout.write(json_text(json.dumps(document, indent=2, ensure_ascii=False)) + "\n")
 
 
 def use_colour(stream: TextIO) -> bool:
@@ -23,11 +43,13 @@ def use_colour(stream: TextIO) -> bool:
     return bool(os.environ.get("FORCE_COLOR")) or (hasattr(stream, "isatty") and stream.isatty())
 
 
-def style(text: str, *names: str, stream: TextIO | None = None) -> str:
+def style(text: object, *names: str, stream: TextIO | None = None) -> Styled:
+    """``text`` escaped (it may be data), then coloured on a terminal."""
+    shown = safe_text(text)
     if not names or not use_colour(stream or sys.stdout):
-        return text
+        return Styled(shown)
     codes = ";".join(_STYLES[name] for name in names)
-    return f"\x1b[{codes}m{text}\x1b[0m"
+    return Styled(f"\x1b[{codes}m{shown}\x1b[0m")
 
 
 def _visible_len(text: str) -> int:
@@ -42,14 +64,22 @@ def _visible_len(text: str) -> int:
     return length
 
 
+def _cell(cell: object) -> str:
+    return cell if isinstance(cell, Styled) else safe_text(cell)
+
+
 def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    """Left-aligned columns two spaces apart; the last column is not padded."""
-    widths = [len(h) for h in headers]
-    for row in rows:
+    """Left-aligned columns two spaces apart; the last column is not padded.
+
+    Each cell is escaped unless :func:`style` made it (it escaped the text before colouring it).
+    """
+    table = [[_cell(cell) for cell in row] for row in [list(headers), *rows]]
+    widths = [0] * len(headers)
+    for row in table:
         for column, cell in enumerate(row):
             widths[column] = max(widths[column], _visible_len(cell))
     lines = []
-    for row in [list(headers), *rows]:
+    for row in table:
         cells = [cell + " " * (widths[i] - _visible_len(cell)) for i, cell in enumerate(row)]
         lines.append("  ".join(cells).rstrip())
     return "\n".join(lines)
@@ -57,6 +87,56 @@ def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 
 def print_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
     print(format_table([style(h, "bold") for h in headers], rows))
+
+
+def terminal_safe(text: str) -> str:
+    """``text`` with every control character escaped but newline, tab and :func:`style`'s own codes."""
+    if text.isprintable():
+        return text
+    if "\x1b" not in text:
+        return safe_text(text, allow_newlines=True)
+    parts: list[str] = []
+    position = 0
+    for match in _OWN_SGR.finditer(text):
+        parts += [safe_text(text[position : match.start()], allow_newlines=True), match.group()]
+        position = match.end()
+    parts.append(safe_text(text[position:], allow_newlines=True))
+    return "".join(parts)
+
+
+class TerminalGuard:
+    """stdout or stderr that cannot be made to obey a control sequence: the net under the escaping.
+
+    Writes go through :func:`terminal_safe`; everything else (``isatty``, ``flush``, ``buffer``,
+    ``encoding``) is the wrapped stream's.
+    """
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        self.stream.write(terminal_safe(text))
+        return len(text)
+
+    def writelines(self, lines: Iterable[str]) -> None:
+        for line in lines:
+            self.write(line)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.stream, name)
+
+
+def guard_output() -> None:
+    """Put a :class:`TerminalGuard` around ``sys.stdout`` and ``sys.stderr`` (once; the CLI's entry)."""
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name)
+        if stream is not None and not isinstance(stream, TerminalGuard):
+            setattr(sys, name, cast(TextIO, TerminalGuard(stream)))
+
+
+def unguarded(stream: TextIO) -> TextIO:
+    """The stream under a :class:`TerminalGuard`: for nbcatalog's own cursor movement (progress bars)."""
+    return stream.stream if isinstance(stream, TerminalGuard) else stream
 
 
 def human_size(size: int | None) -> str:

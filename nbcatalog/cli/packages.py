@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from nbcatalog.packages.model import ECOSYSTEMS
 from nbcatalog.refs import AnyRef
+from nbcatalog.safetext import safe_text
 
 if TYPE_CHECKING:
     from nbcatalog.packages.image import ImagePackages
@@ -69,7 +70,7 @@ class LayerProgress:
         for digest, (done, total) in self.layers.items():
             fraction = min(1.0, done / total) if total else 1.0
             bar = "#" * int(fraction * 30)
-            lines.append(f"{digest[7:19]} [{bar:<30}] {done / 1e6:7.1f}/{total / 1e6:.1f} MB")
+            lines.append(f"{safe_text(digest[7:19])} [{bar:<30}] {done / 1e6:7.1f}/{total / 1e6:.1f} MB")
         up = f"\x1b[{self._drawn}F" if self._drawn else ""
         self.stream.write(up + "".join(f"\x1b[2K{line}\n" for line in lines))
         self.stream.flush()
@@ -83,21 +84,27 @@ class LayerProgress:
 
 
 def progress_for(args: argparse.Namespace) -> LayerProgress | None:
-    """A bar only for people: stderr is a terminal and no ``--json``."""
+    """A bar only for people: stderr is a terminal and no ``--json``.
+
+    The bar moves the cursor itself, so it writes under the CLI's output guard; what it shows of
+    the image (a digest) is escaped in :meth:`LayerProgress._draw`.
+    """
+    from nbcatalog.cli.output import unguarded
+
     if getattr(args, "json", False) or not sys.stderr.isatty():
         return None
-    return LayerProgress(sys.stderr)
+    return LayerProgress(unguarded(sys.stderr))
 
 
 def print_warnings(warnings: list[str]) -> None:
     for warning in warnings:
-        print(f"nbcatalog: warning: {warning}", file=sys.stderr)
+        print(f"nbcatalog: warning: {safe_text(warning)}", file=sys.stderr)
 
 
 def _print_human(result: ImagePackages) -> None:
     from nbcatalog.cli.output import format_table, short_digest, style
 
-    print(f"{style(result.reference, 'bold')}  {short_digest(result.digest)}  {result.platform}")
+    print(f"{style(result.reference, 'bold')}  {safe_text(short_digest(result.digest))}  {safe_text(result.platform)}")
     if not result.packages:
         print("no packages found")
         return
@@ -109,7 +116,7 @@ def _print_human(result: ImagePackages) -> None:
     counts: dict[str, int] = {}
     for (ecosystem, _), rows in groups.items():
         counts[ecosystem] = counts.get(ecosystem, 0) + len(rows)
-    print(", ".join(f"{ecosystem} {count}" for ecosystem, count in counts.items()))
+    print(safe_text(", ".join(f"{ecosystem} {count}" for ecosystem, count in counts.items())))
     for (ecosystem, location), rows in groups.items():
         print(f"\n{style(ecosystem, 'bold', 'cyan')} {style(location, 'dim')} ({len(rows)})")
         print(format_table(["  NAME", "VERSION", ""], [["  " + r[0], r[1], r[2]] for r in rows]))

@@ -62,5 +62,7 @@ def run(args: argparse.Namespace) -> int:
             ],
         )
     elif tags:
-        print("\n".join(tags))  # one write, not one per tag
+        from nbcatalog.safetext import safe_text
+
+        print("\n".join(safe_text(tag) for tag in tags))  # one write, not one per tag; a tag is one line
     return 1 if failed else 0

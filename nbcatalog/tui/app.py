@@ -21,6 +21,7 @@ from nbcatalog.catalog import CatalogDocument
 from nbcatalog.catalog.document import ChangedOnDiskError
 from nbcatalog.errors import NbcatalogError
 from nbcatalog.lineage import LineageEntry
+from nbcatalog.safetext import safe_text
 from nbcatalog.session import Session, SessionOptions
 from nbcatalog.tui.messages import CatalogChanged
 from nbcatalog.tui.state import AppFacts, all_tag_status, audit_catalog, findings_by_entry
@@ -66,7 +67,7 @@ class NbcatalogApp(App[int]):
     def on_mount(self) -> None:
         from nbcatalog.tui.screens.catalog import CatalogScreen
 
-        self.sub_title = self.document.path.name
+        self.sub_title = safe_text(self.document.path.name)
         self.push_screen(CatalogScreen())
         if self.watch_facts:
             self.refresh_facts()
@@ -76,7 +77,7 @@ class NbcatalogApp(App[int]):
         await self.session.aclose()
 
     def watch_dirty(self, dirty: bool) -> None:
-        self.sub_title = self.document.path.name + ("  ● modified" if dirty else "")
+        self.sub_title = safe_text(self.document.path.name) + ("  ● modified" if dirty else "")
 
     def changed(self) -> None:
         """Tell every screen to redraw from the app's state."""
@@ -236,9 +237,16 @@ class NbcatalogApp(App[int]):
             self.push_screen(MessagesScreen(list(self.messages)))
 
     def notify(self, message: str, *, title: str = "", severity: Any = "information", **kwargs: Any) -> None:
-        """Every notification is kept for the message log (ctrl+l) as well as shown."""
+        """Every notification is kept for the message log (ctrl+l) as well as shown.
+
+        Messages carry data (tags, references, registry errors), so they are always text: never
+        parsed as markup (``[@click=app.quit]`` in a tag stays those characters), controls escaped.
+        Screens' and widgets' ``notify`` come here too.
+        """
         import datetime
 
+        kwargs["markup"] = False
+        message, title = safe_text(message, allow_newlines=True), safe_text(title)
         when = datetime.datetime.now().strftime("%H:%M:%S")
         self.messages.append((when, str(severity), title, message))
         super().notify(message, title=title, severity=severity, **kwargs)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -16,6 +15,7 @@ from textual.widgets.option_list import Option
 from nbcatalog.catalog import KINDS
 from nbcatalog.errors import NbcatalogError
 from nbcatalog.refs import parse_reference
+from nbcatalog.safetext import safe_rich_text
 from nbcatalog.tui.screens.base import AppScreenMixin
 from nbcatalog.tui.state import default_name, newest_first
 
@@ -72,7 +72,7 @@ class AddImageScreen(AppScreenMixin, ModalScreen[dict[str, Any] | None]):
         options.clear_options()
         newest = newest_first(tags)
         for tag in newest:
-            options.add_option(Option(Text(tag, "bold" if tag == wanted else ""), id=tag))
+            options.add_option(Option(safe_rich_text(tag, "bold" if tag == wanted else ""), id=tag))
         self.query_one("#loading").display = False
         options.display = True
         if newest:

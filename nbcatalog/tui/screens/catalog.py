@@ -15,6 +15,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Label, LoadingIndicator, Static, Tree
 
 from nbcatalog.catalog import KINDS, CatalogImage, GpuMode
+from nbcatalog.safetext import safe_rich_text, safe_text
 from nbcatalog.tui.messages import CatalogChanged
 from nbcatalog.tui.screens.base import AppScreenMixin
 from nbcatalog.tui.widgets.lineage_tree import SEVERITY_STYLE, LineageTree
@@ -94,13 +95,13 @@ class CatalogScreen(AppScreenMixin, Screen[None]):
         self._select_next = None
         empty = self.query_one("#no-matches", Label)
         empty.display = bool(needle) and tree.shown == 0
-        empty.update(f"no image matches {needle!r} (esc clears the filter)")
+        empty.update(safe_rich_text(f"no image matches {needle!r} (esc clears the filter)"))
         busy = [what for what, on in (("lineage", app.lineage_busy), ("tags & audit", app.facts_busy)) if on]
         self.query_one("#busy").display = bool(busy)
         status = self.query_one("#registry-status", Static)
         status.display = bool(app.problems)
         lines = [
-            Text.assemble((f"✗ {where}: ", "bold red"), (text, "red"),
+            Text.assemble((f"✗ {safe_text(where)}: ", "bold red"), (safe_text(text), "red"),
                           (f"  ({', '.join(sorted(app.problem_readers.get(where, ())))})", "dim"))
             for where, text in app.problems.items()
         ]  # fmt: skip
@@ -149,24 +150,27 @@ class CatalogScreen(AppScreenMixin, Screen[None]):
             if lineage.base is not None:
                 rows.append(("Built on", lineage.base.reference))
             cuda = lineage.image.cuda
-            rows.append(("CUDA", Text(cuda.version or "yes", "magenta") if cuda else "no"))
+            rows.append(("CUDA", safe_rich_text(cuda.version or "yes", "magenta") if cuda else "no"))
         if status is not None:
             if status.error:
-                rows.append(("Tags", Text(status.error, "red")))
+                rows.append(("Tags", safe_rich_text(status.error, "red")))
             else:
                 newer = ", ".join(reversed(status.newer[-3:])) if status.newer else "up to date"
                 rows.append(("Tags", f"{len(status.tags)}; newer: {newer}"))
                 if not status.present:
-                    rows.append(("Missing", Text(f"{image.tag} is not in the repository", "red")))
-        for title, value in rows:
-            table.add_row(title, value)
+                    rows.append(("Missing", safe_rich_text(f"{image.tag} is not in the repository", "red")))
+        for title, value in rows:  # values are the catalog's and the registry's: text, never markup
+            table.add_row(title, value if isinstance(value, Text) else safe_rich_text(value))
         issues = list(lineage.issues) if lineage is not None else []
         for issue in issues:
-            table.add_row(Text(issue.kind, SEVERITY_STYLE.get(issue.severity, "yellow")), issue.message)
+            kind = safe_rich_text(issue.kind, SEVERITY_STYLE.get(issue.severity, "yellow"))
+            table.add_row(kind, safe_rich_text(issue.message))
         for finding in app.facts.findings.get(image.name, []):
-            table.add_row(Text(finding.kind, SEVERITY_STYLE[finding.severity]), finding.message)
+            table.add_row(
+                safe_rich_text(finding.kind, SEVERITY_STYLE[finding.severity]), safe_rich_text(finding.message)
+            )
         if image.description:
-            table.add_row("", Text(image.description, "italic"))
+            table.add_row("", safe_rich_text(image.description, "italic", allow_newlines=True))
         facts.update(table)
 
     # -- filter ------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from textual.widgets.option_list import Option
 
 from nbcatalog.errors import NbcatalogError
 from nbcatalog.refs import AnyRef
+from nbcatalog.safetext import safe_rich_text, safe_text
 from nbcatalog.tui.screens.base import AppScreenMixin
 from nbcatalog.tui.state import picker_order
 from nbcatalog.tui.widgets.lists import ListOptions
@@ -35,7 +36,7 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(self.question, classes="dialog-title")
+            yield Label(safe_rich_text(self.question), classes="dialog-title")  # it names entries and files
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Yes (y)", variant="error", id="yes")
                 yield Button("No (n)", variant="primary", id="no")
@@ -78,7 +79,7 @@ class QuitScreen(ModalScreen[str]):
             )  # fmt: skip
             shown = self.edits[-6:]
             more = f"\n… and {count - len(shown)} more (c shows them all)" if count > len(shown) else ""
-            yield Static(Text("\n".join(f"• {edit}" for edit in shown) + more), id="quit-edits")
+            yield Static(Text("\n".join(f"• {safe_text(edit)}" for edit in shown) + more), id="quit-edits")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Save and quit (s)", variant="primary", id="save")
                 yield Button("Discard and quit (d)", variant="error", id="discard")
@@ -118,11 +119,12 @@ class ChangesScreen(AppScreenMixin, ModalScreen[None]):
             return Text("Nothing to save: the catalog is as it was loaded or last saved.", "dim")
         text = Text()
         for edit in self.edits:
-            text.append(f"• {edit}\n")
+            text.append(f"• {safe_text(edit)}\n")
         text.append("\n")
         styles = {"+": "green", "-": "red", "@": "cyan"}
         for line in self.diff.splitlines():
-            text.append(line + "\n", styles.get(line[:1], "") if not line.startswith(("+++", "---")) else "bold")
+            shown = safe_text(line, allow_tab=True) + "\n"
+            text.append(shown, styles.get(line[:1], "") if not line.startswith(("+++", "---")) else "bold")
         return text
 
     def on_mount(self) -> None:
@@ -159,10 +161,10 @@ class MessagesScreen(ModalScreen[None]):
             return Text("No messages yet.", "dim")
         styles = {"error": "red", "warning": "yellow"}
         text = Text()
-        for when, severity, title, message in self.entries:
+        for when, severity, title, message in self.entries:  # data in messages: text, controls escaped
             text.append(f"{when} ", "dim")
-            text.append(f"{title}: " if title else "", styles.get(severity, "bold"))
-            text.append(message + "\n", styles.get(severity, ""))
+            text.append(f"{safe_text(title)}: " if title else "", styles.get(severity, "bold"))
+            text.append(safe_text(message, allow_newlines=True) + "\n", styles.get(severity, ""))
         return text
 
     def on_mount(self) -> None:
@@ -187,8 +189,9 @@ class ChoiceScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(self.title_text, classes="dialog-title")
-            yield OptionList(*(Option(label, id=value) for value, label in self.choices), id="choices")
+            yield Label(safe_rich_text(self.title_text), classes="dialog-title")
+            options = (Option(safe_rich_text(label), id=value) for value, label in self.choices)
+            yield OptionList(*options, id="choices")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -233,7 +236,7 @@ class TagPickerScreen(AppScreenMixin, ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog tall"):
-            yield Label(self.title_text, classes="dialog-title")
+            yield Label(safe_rich_text(self.title_text), classes="dialog-title")
             yield Input(
                 placeholder="type to filter the tags (fuzzy: v110, cu12)", id="picker-filter", select_on_focus=False
             )
@@ -275,23 +278,25 @@ class TagPickerScreen(AppScreenMixin, ModalScreen[str | None]):
         shown = 0
         matching_newer = filter_tags(newer, needle)
         if matching_newer:
-            options.add_option(Option(Text(f"newer than {self.current}", "bold green"), disabled=True))
-            for tag in matching_newer:
-                options.add_option(Option(Text.assemble(("  " + tag, "bold green"), ("  newer", "green")), id=tag))
+            options.add_option(Option(safe_rich_text(f"newer than {self.current}", "bold green"), disabled=True))
+            for tag in matching_newer:  # the registry's tags: text, never markup, controls escaped
+                label = Text.assemble(("  " + safe_text(tag), "bold green"), ("  newer", "green"))
+                options.add_option(Option(label, id=tag))
                 shown += 1
         for group in group_tags([t for t in self.tags if t not in newer], unfolded=self.unfolded):
             members = filter_tags(group.tags, needle)
             if not members:
                 continue
             folded = group.folded and not needle
-            heading = f"{'▸' if folded else '▾'} {group.label}  {len(members)} tags"
+            heading = f"{'▸' if folded else '▾'} {safe_text(group.label)}  {len(members)} tags"
             if folded:
                 options.add_option(Option(Text(heading + "  (enter unfolds)", "dim"), id=UNFOLD + group.key))
                 continue
             options.add_option(Option(Text(heading, "bold"), disabled=True))
             for tag in members:
-                label = Text.assemble(("  " + tag, "bold"), ("  current", "cyan")) if tag == self.current else Text(
-                    "  " + tag)  # fmt: skip
+                shown_tag = "  " + safe_text(tag)
+                label = Text.assemble((shown_tag, "bold"), ("  current", "cyan")) if tag == self.current else Text(
+                    shown_tag)  # fmt: skip
                 options.add_option(Option(label, id=tag))
                 shown += 1
         options.highlighted = next(
@@ -304,7 +309,7 @@ class TagPickerScreen(AppScreenMixin, ModalScreen[str | None]):
             note = f"{shown} of {total} tags match {needle!r}" if shown else f"no tag matches {needle!r} (esc clears)"
         else:
             note = f"{total} tags" + (f", {len(newer)} newer than {self.current}" if self.current else "")
-        self.query_one("#picker-note", Label).update(note)
+        self.query_one("#picker-note", Label).update(safe_rich_text(note))
 
     @on(Input.Changed, "#picker-filter")
     def filter_changed(self) -> None:

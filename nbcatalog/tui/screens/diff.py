@@ -17,6 +17,7 @@ from nbcatalog.catalog.lookup import reference_for
 from nbcatalog.diff import CHANGE_KINDS, Change
 from nbcatalog.errors import NbcatalogError
 from nbcatalog.packages.model import ECOSYSTEMS
+from nbcatalog.safetext import safe_rich_text, safe_text
 from nbcatalog.tui.messages import LayerProgressed
 from nbcatalog.tui.screens.base import AppScreenMixin
 from nbcatalog.tui.widgets.layer_progress import LayerProgress, progress_poster
@@ -58,7 +59,7 @@ class DiffScreen(AppScreenMixin, Screen[None]):
         with Horizontal(classes="filter-row"):
             for side, value in zip("ab", self.initial, strict=True):
                 hint = f"{side.upper()}: catalog name, NAME:TAG or reference"
-                yield Input(value, placeholder=hint, id=f"side-{side}",
+                yield Input(safe_text(value), placeholder=hint, id=f"side-{side}",
                             suggester=SuggestFromList(names, case_sensitive=False))  # fmt: skip
             yield Button("Compare", variant="primary", id="run")
         with Horizontal(classes="filter-row"):
@@ -117,7 +118,7 @@ class DiffScreen(AppScreenMixin, Screen[None]):
                 image_packages(session, parse_reference(b_text), progress=poster),
             )
         except NbcatalogError as exc:
-            self.query_one("#diff-counts", Label).update(Text(f"failed: {exc}", "red"))
+            self.query_one("#diff-counts", Label).update(safe_rich_text(f"failed: {exc}", "red"))
             self.notify(str(exc), title="Comparing failed", severity="error", timeout=10)
             return
         finally:
@@ -153,13 +154,13 @@ class DiffScreen(AppScreenMixin, Screen[None]):
         table.clear()
         for change in shown:
             mark, colour = MARKS[change.change]
-            table.add_row(
+            table.add_row(  # the images' package names and versions: text, never markup
                 Text(mark, f"bold {colour}"),
-                change.ecosystem,
-                Text(change.name, colour),
-                change.a_version or "",
-                change.b_version or "",
-                Text(change.location, "dim"),
+                safe_rich_text(change.ecosystem),
+                safe_rich_text(change.name, colour),
+                safe_rich_text(change.a_version or ""),
+                safe_rich_text(change.b_version or ""),
+                safe_rich_text(change.location, "dim"),
             )
         totals = {k: sum(n.get(k, 0) for n in summarise(self.changes).values()) for k in CHANGE_KINDS}
         counts = Text(f"{len(shown)} shown of {len(self.changes)} changes: ")

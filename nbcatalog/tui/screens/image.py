@@ -27,6 +27,7 @@ from nbcatalog.cli.output import human_size, short_digest
 from nbcatalog.errors import NbcatalogError
 from nbcatalog.packages.model import ECOSYSTEMS, Package
 from nbcatalog.refs import AnyRef, parse_reference
+from nbcatalog.safetext import safe_rich_text, safe_text
 from nbcatalog.tui.messages import LayerProgressed
 from nbcatalog.tui.screens.base import AppScreenMixin
 from nbcatalog.tui.widgets.layer_progress import LayerProgress, progress_poster
@@ -140,7 +141,7 @@ class ImageScreen(AppScreenMixin, Screen[None]):
         terminal cuts the long repository, never the tag."""
         assert self.ref is not None
         short = self.ref.name.rsplit("/", 1)[-1] + (f":{self.ref.tag}" if self.ref.tag else "")
-        title = Text.assemble(("Image ", "bold"), (short, "bold cyan"), "  ", (str(self.ref), "dim"))
+        title = Text.assemble(("Image ", "bold"), (safe_text(short), "bold cyan"), "  ", (safe_text(self.ref), "dim"))
         title.no_wrap, title.overflow = True, "ellipsis"
         self.query_one("#image-title", Label).update(title)
 
@@ -247,7 +248,8 @@ class ImageScreen(AppScreenMixin, Screen[None]):
                 folded = group.folded and not needle
                 mark = "▸" if folded else "▾"
                 hint = "  (o or enter unfolds)" if folded else ""
-                heading = Text.assemble((f"{mark} {group.label}", "bold"), (f"  {len(members)} tags{hint}", "dim"))
+                label = safe_text(group.label)
+                heading = Text.assemble((f"{mark} {label}", "bold"), (f"  {len(members)} tags{hint}", "dim"))
                 table.add_row(heading, "", "", "", "", "", key=GROUP_KEY + group.key)
                 if folded:
                     continue
@@ -271,7 +273,7 @@ class ImageScreen(AppScreenMixin, Screen[None]):
         total = len(self.tags)
         read = f"; details of {len(self.details)} read" if len(self.details) < total else ""
         what = f"{shown} of {total} tags match {needle!r}" if needle else f"{total} tags{read}"
-        self.query_one("#tag-count", Label).update(what)
+        self.query_one("#tag-count", Label).update(safe_rich_text(what))
         if keep is not None:
             keys = [row.key.value for row in table.ordered_rows]
             if keep in keys:
@@ -283,16 +285,16 @@ class ImageScreen(AppScreenMixin, Screen[None]):
         if detail is None:
             cells: list[Any] = [Text("…", "dim"), "", "", ""]
         elif detail.error:
-            cells = [Text(detail.error, "red"), "", "", ""]
-        else:
+            cells = [safe_rich_text(detail.error, "red"), "", "", ""]
+        else:  # every cell is the registry's: text, never markup (a str cell would be parsed)
             cells = [
-                short_digest(detail.digest),
-                (detail.created or "")[:19].replace("T", " "),
-                ",".join(detail.platforms),
+                safe_rich_text(short_digest(detail.digest)),
+                safe_rich_text((detail.created or "")[:19].replace("T", " ")),
+                safe_rich_text(",".join(detail.platforms)),
                 human_size(detail.size),
             ]
         alias = ", ".join(same[:3]) + (f" +{len(same) - 3}" if len(same) > 3 else "")
-        table.add_row(Text(tag + mark, style), *cells, Text(alias, "dim"), key=tag)
+        table.add_row(safe_rich_text(tag + mark, style), *cells, safe_rich_text(alias, "dim"), key=tag)
 
     @on(Input.Changed, "#tag-filter")
     def tag_filter_changed(self) -> None:
@@ -406,17 +408,19 @@ class ImageScreen(AppScreenMixin, Screen[None]):
             ("Size", human_size(doc["size"])),
             ("Kubeflow", "ready" if doc["kubeflow"]["ready"] else "not ready"),
         ):
-            grid.add_row(title, value)
+            grid.add_row(title, safe_rich_text(value))  # the image's config: text, never markup
         self.query_one("#config-facts", Static).update(grid)
         layers = self.query_one("#layers-table", DataTable)
         layers.clear()
         for position, layer in enumerate(doc["layers"], 1):
-            layers.add_row(str(position), short_digest(layer["digest"]), human_size(layer["size"]), layer["media_type"])
+            cells = (short_digest(layer["digest"]), human_size(layer["size"]), layer["media_type"])
+            layers.add_row(str(position), *(safe_rich_text(cell) for cell in cells))
         history = self.query_one("#history-table", DataTable)
         history.clear()
         for entry in doc["history"]:
             marker = " " if entry.get("empty_layer") else "+"
-            history.add_row(marker, (entry.get("created") or "")[:19].replace("T", " "), entry["created_by"][:200])
+            created = safe_rich_text((entry.get("created") or "")[:19].replace("T", " "))
+            history.add_row(marker, created, safe_rich_text(entry["created_by"][:200]))
         self.kubeflow = doc["kubeflow"]
         self.show_cuda(doc["cuda"])
 
@@ -429,11 +433,12 @@ class ImageScreen(AppScreenMixin, Screen[None]):
             parts.append(Text("No CUDA: a CPU image (no strong evidence in env, labels, tag or packages).", "bold"))
         else:
             driver = f", driver >= {cuda['min_driver']}" if cuda.get("min_driver") else ""
-            parts.append(Text(f"CUDA {cuda['version']}{driver}", "bold magenta"))
+            parts.append(safe_rich_text(f"CUDA {cuda['version']}{driver}", "bold magenta"))
             table = Table("SOURCE", "KEY", "VALUE", "STRENGTH", box=None, header_style="bold")
             for item in cuda["evidence"]:
                 colour = {"strong": "green", "weak": "yellow", "cpu": "red"}.get(item["strength"], "")
-                table.add_row(item["source"], item["key"], item["value"], Text(item["strength"], colour))
+                cells = (safe_rich_text(item[field]) for field in ("source", "key", "value"))
+                table.add_row(*cells, safe_rich_text(item["strength"], colour))
             parts.append(table)
         if not self.scanned:
             parts.append(
@@ -444,7 +449,8 @@ class ImageScreen(AppScreenMixin, Screen[None]):
             marks = {True: Text("ok", "green"), False: Text("FAIL", "red"), None: Text("?", "yellow")}
             table = Table("", "KUBEFLOW REQUIREMENT", "EVIDENCE", box=None, header_style="bold")
             for requirement in kubeflow["requirements"]:
-                table.add_row(marks[requirement["met"]], requirement["description"], requirement["evidence"])
+                facts = (safe_rich_text(requirement["description"]), safe_rich_text(requirement["evidence"]))
+                table.add_row(marks[requirement["met"]], *facts)
             parts += [Text(""), table]
         self.query_one("#cuda-facts", Static).update(Group(*parts))
 
@@ -510,12 +516,17 @@ class ImageScreen(AppScreenMixin, Screen[None]):
             if (not ecosystem or p.ecosystem == ecosystem) and (not needle or needle in p.name.lower())
         ]  # fmt: skip
         for package in shown:
-            table.add_row(Text(package.ecosystem, "cyan"), package.name, package.version, Text(package.location, "dim"))
+            table.add_row(
+                safe_rich_text(package.ecosystem, "cyan"), safe_rich_text(package.name),
+                safe_rich_text(package.version), safe_rich_text(package.location, "dim"),
+            )  # fmt: skip
         counts: dict[str, int] = {}
         for package in self.packages:
             counts[package.ecosystem] = counts.get(package.ecosystem, 0) + 1
         summary = ", ".join(f"{e} {n}" for e, n in counts.items()) or "no packages found"
-        self.query_one("#package-count", Label).update(f"{len(shown)} shown of {len(self.packages)}: {summary}")
+        self.query_one("#package-count", Label).update(
+            safe_rich_text(f"{len(shown)} shown of {len(self.packages)}: {summary}")
+        )
 
     # -- navigation --------------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static, TabbedContent, TabPane
 
 from nbcatalog.errors import NbcatalogError
+from nbcatalog.safetext import safe_rich_text, safe_text
 from nbcatalog.tui.messages import CatalogChanged
 from nbcatalog.tui.screens.base import AppScreenMixin
 from nbcatalog.tui.widgets.lineage_tree import SEVERITY_STYLE
@@ -92,24 +93,25 @@ class ProfilesScreen(AppScreenMixin, Screen[None]):
             try:
                 plan = plan_export(catalog, export_format, ExportOptions())
             except NbcatalogError as exc:  # a hand-edited file, an unreadable --base: shown, never written
-                target.update(Text(f"{exc}", "bold red"))
+                target.update(safe_rich_text(exc, "bold red"))
                 self.refused.append(f"{export_format}: {exc}")
                 continue
             self.planned.extend(plan.files)
             problems = [str(p) for p in preflight(plan.files, [image.reference for image in catalog.images])]
             self.refused.extend(f"{export_format}: {problem}" for problem in problems)
             self.warnings.extend(f"{FORMAT_TITLES[export_format]}: {w}" for w in plan.warnings if w)
-            parts: list[Text | Syntax] = [Text(f"refused: {p}", "bold red") for p in problems]
-            parts.extend(Text(f"warning: {w}", "yellow") for w in plan.warnings)
+            parts: list[Text | Syntax] = [safe_rich_text(f"refused: {p}", "bold red") for p in problems]
+            parts.extend(safe_rich_text(f"warning: {w}", "yellow") for w in plan.warnings)
             for planned in plan.files:
                 state = "up to date" if planned.up_to_date() else ("new" if planned.current() is None else "changed")
                 style = "green" if state == "up to date" else "yellow"
-                parts.append(Text.assemble((str(planned.path), "bold"), "  ", (state, style)))
+                parts.append(Text.assemble((safe_text(planned.path), "bold"), "  ", (state, style)))
                 lexer = "python" if planned.path.suffix == ".py" else "yaml"
-                parts.append(Syntax(planned.text, lexer, line_numbers=True, word_wrap=False, theme="ansi_dark"))
+                shown = safe_text(planned.text, allow_newlines=True)  # what is written stays planned.text
+                parts.append(Syntax(shown, lexer, line_numbers=True, word_wrap=False, theme="ansi_dark"))
             target.update(Group(*parts))
-        banner = [Text(f"✗ {r}", "bold red") for r in self.refused]
-        banner += [Text(f"⚠ {w}", "yellow") for w in dict.fromkeys(self.warnings)]
+        banner = [safe_rich_text(f"✗ {r}", "bold red") for r in self.refused]
+        banner += [safe_rich_text(f"⚠ {w}", "yellow") for w in dict.fromkeys(self.warnings)]
         box = self.query_one("#export-warnings", Static)
         box.display = bool(banner)
         box.update(Group(*banner))
@@ -126,13 +128,13 @@ class ProfilesScreen(AppScreenMixin, Screen[None]):
         for finding in findings:
             change = f"{finding.current} → {finding.suggested}" if finding.current and finding.suggested else (
                 finding.suggested or finding.current or "")  # fmt: skip
-            table.add_row(
+            table.add_row(  # images, tags and messages are data: text, never markup
                 Text(finding.severity, SEVERITY_STYLE[finding.severity]),
-                finding.kind,
-                finding.image,
-                change,
-                finding.message,
-                Text(f"{finding.path.rsplit('/', 1)[-1]}:{finding.line}", "dim"),
+                safe_rich_text(finding.kind),
+                safe_rich_text(finding.image),
+                safe_rich_text(change),
+                safe_rich_text(finding.message),
+                safe_rich_text(f"{finding.path.rsplit('/', 1)[-1]}:{finding.line}", "dim"),
             )
         counts = {s: sum(1 for f in findings if f.severity == s) for s in ("error", "warning", "info")}
         summary = Text(", ".join(f"{n} {s}{'s' if n != 1 else ''}" for s, n in counts.items()))

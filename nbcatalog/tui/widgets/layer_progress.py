@@ -8,6 +8,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Label, ProgressBar
 
+from nbcatalog.safetext import safe_rich_text
 from nbcatalog.tui.messages import LayerProgressed
 
 
@@ -27,7 +28,7 @@ class LayerProgress(Vertical):
         self._bars.clear()
         for row in self.query(".layer-row"):
             row.remove()
-        self.query_one(".progress-title", Label).update(title)
+        self.query_one(".progress-title", Label).update(safe_rich_text(title))  # it names the image
         self.display = True
 
     def advance(self, digest: str, done: int, total: int) -> None:
@@ -36,7 +37,11 @@ class LayerProgress(Vertical):
             bar = ProgressBar(total=max(total, 1), show_eta=False)
             self._bars[digest] = bar
             self.mount(
-                Horizontal(Label(digest.partition(":")[2][:12], classes="layer-digest"), bar, classes="layer-row")
+                Horizontal(
+                    Label(safe_rich_text(digest.partition(":")[2][:12]), classes="layer-digest"),
+                    bar,
+                    classes="layer-row",
+                )
             )
         bar.update(total=max(total, 1), progress=min(done, max(total, 1)))
 

@@ -12,6 +12,7 @@ from textual.widgets.tree import TreeNode
 from nbcatalog.audit import Finding
 from nbcatalog.catalog import Catalog, CatalogImage
 from nbcatalog.lineage import LineageEntry, LineageImage, tree_roots
+from nbcatalog.safetext import safe_text
 from nbcatalog.tui.state import TagStatus
 from nbcatalog.tui.widgets.lists import ListTree
 
@@ -36,9 +37,12 @@ def entry_label(
     Facts computed for another tag than the entry has now (an edit the workers have not caught up
     with) are left out, and while the registries are read again the badges are dimmed: a badge is
     either current or visibly on its way, never wrong. One cause gets one badge: an unreachable
-    registry is "registry error", not that plus an audit finding and an unresolved lineage.
+    registry is "registry error", not that plus an audit finding and an unresolved lineage. Every
+    name and tag is text with its controls escaped (a tree label given as ``str`` would be markup).
     """
-    text = Text.assemble((image.name, "bold"), "  ", (image.tag, "cyan"), "  ", (image.kind, "dim"))
+    text = Text.assemble(
+        (safe_text(image.name), "bold"), "  ", (safe_text(image.tag), "cyan"), "  ", (safe_text(image.kind), "dim")
+    )
     if status is not None and status.tag is not None and status.tag != image.tag:
         status = None  # about the old tag
     findings = [f for f in findings if not f.current or f.current == image.tag or f.kind != "stale-tag"]
@@ -49,7 +53,7 @@ def entry_label(
         text.append("  hidden", "dim italic")
     cuda = lineage.image.cuda if lineage is not None else None
     if cuda is not None:
-        text.append(f"  [CUDA {cuda.version or '?'}]" if cuda.version else "  [CUDA]", "bold magenta")
+        text.append(f"  [CUDA {safe_text(cuda.version)}]" if cuda.version else "  [CUDA]", "bold magenta")
     elif image.gpu is True:
         text.append("  [GPU]", "magenta")
     unreachable = status is not None and bool(status.error)
@@ -59,25 +63,25 @@ def entry_label(
         elif not status.present:
             text.append("  ✗ missing tag", "bold red" + dim)
         elif status.newest and status.newest != image.tag:
-            text.append(f"  ↑ {status.newest}", "yellow" + dim)
+            text.append(f"  ↑ {safe_text(status.newest)}", "yellow" + dim)
     if lineage is not None:
         declared = image.parent
         if lineage.inferred_parent and declared and lineage.inferred_parent != declared:
-            text.append(f"  ≠ declared {declared}", "yellow")
+            text.append(f"  ≠ declared {safe_text(declared)}", "yellow")
         elif lineage.inferred_parent and not declared:
             text.append("  (inferred)", "dim")
         if lineage.image.error and not unreachable:
             text.append("  ✗ unresolved", "bold red" + dim)
         for issue in lineage.issues:
             if issue.kind in ("stale-base", "declared-not-ancestor"):
-                text.append(f"  ⚠ {issue.kind}", SEVERITY_STYLE.get(issue.severity, "yellow") + dim)
+                text.append(f"  ⚠ {safe_text(issue.kind)}", SEVERITY_STYLE.get(issue.severity, "yellow") + dim)
     rank = ("info", "warning", "error")
     shown = {f.kind for f in findings} - ({"registry-error", "stale-tag", "missing-tag"} if status else set())
     if unreachable:
         shown.discard("registry-error")
     for kind in sorted(shown):
         worst = max((f.severity for f in findings if f.kind == kind), key=rank.index)
-        text.append(f"  ⚠ {kind}", SEVERITY_STYLE[worst] + dim)
+        text.append(f"  ⚠ {safe_text(kind)}", SEVERITY_STYLE[worst] + dim)
     return text
 
 
