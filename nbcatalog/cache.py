@@ -3,12 +3,18 @@
 Layer results are keyed by (layer digest, parser key) and written only after a layer was read to
 its end and its digest verified, in one transaction: a process killed mid-layer leaves nothing
 behind. WAL mode and a busy timeout let two processes read and write at once.
+
+What comes back is checked against the shape its writer gives it (:data:`_LAYER_SHAPES`,
+:data:`_VALUE_SHAPES`): a row of another shape (an older nbcatalog's, a hand edit, a damaged page)
+is logged as a warning and treated as a miss, so the caller reads the content again and the new
+result replaces the row. A cache never turns into a wrong answer or a crash.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import sqlite3
 import time
 from collections.abc import Callable, Iterable
@@ -17,6 +23,8 @@ from types import TracebackType
 from typing import Any
 
 from nbcatalog.errors import NbcatalogError
+
+log = logging.getLogger("nbcatalog")
 
 DB_NAME = "cache.sqlite3"
 SCHEMA_VERSION = 1
@@ -51,6 +59,81 @@ def _retry_locked(step: Callable[[], None]) -> None:
             if "locked" not in str(exc) or time.monotonic() > deadline:
                 raise
             time.sleep(0.02)
+
+
+# -- the shapes stored rows must have ------------------------------------------------------------
+
+
+def _strings(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
+
+
+def _package_row(row: Any) -> bool:
+    """``Package.to_row``: ecosystem, name, version, location, extra."""
+    return (
+        isinstance(row, list)
+        and len(row) == 5
+        and all(isinstance(item, str) for item in row[:4])
+        and (row[4] is None or isinstance(row[4], dict))
+    )
+
+
+def _parsed_file(entry: Any) -> bool:
+    """``nbcatalog.packages.layer``'s encoding of one parsed file: packages, warnings, content."""
+    return (
+        isinstance(entry, dict)
+        and isinstance(entry.get("p"), list)
+        and all(_package_row(row) for row in entry["p"])
+        and _strings(entry.get("w"))
+        and isinstance(entry.get("c", ""), str)
+    )
+
+
+def _layer_result(payload: bytes, file_ok: Callable[[Any], bool]) -> bool:
+    """A ``LayerResult`` as ``nbcatalog.packages.layer`` encodes it (``encode_packages``/``encode_files``)."""
+    try:
+        doc = json.loads(payload)
+    except (ValueError, RecursionError):
+        return False
+    return (
+        isinstance(doc, dict)
+        and isinstance(doc.get("files"), dict)
+        and all(isinstance(path, str) and file_ok(entry) for path, entry in doc["files"].items())
+        and all(_strings(doc.get(key)) for key in ("removed", "opaque", "warnings"))
+        and isinstance(doc.get("size", 0), int)
+    )
+
+
+#: Parser keys as ``nbcatalog.packages.image`` spells them (``packages/<PARSER_VERSION>``,
+#: ``files/<16 hex>``) -> whether a stored payload has the shape that parser's decoder reads.
+#: Other parser keys are opaque bytes, handed back as stored.
+_LAYER_SHAPES: dict[re.Pattern[str], Callable[[bytes], bool]] = {
+    re.compile(r"packages/\d+"): lambda payload: _layer_result(payload, _parsed_file),
+    re.compile(r"files/[0-9a-f]{16}"): lambda payload: _layer_result(payload, lambda entry: isinstance(entry, str)),
+}
+
+
+def _chain(value: Any) -> bool:
+    """``nbcatalog.lineage.scan.ChainStore``'s entries (and its ``""`` marker, any value)."""
+    return (
+        isinstance(value, dict)
+        and isinstance(value.get("digest"), str)
+        and _strings(value.get("diff_ids"))
+        and isinstance(value.get("platform"), str)
+    )
+
+
+#: Namespace -> whether a stored value (its key given) has the shape its reader expects. Values of
+#: other namespaces are any JSON.
+_VALUE_SHAPES: dict[str, Callable[[str, Any], bool]] = {
+    "audit-tags": lambda key, value: _strings(value),  # nbcatalog.audit.fetch: a repository's tags
+    "lineage-chain": lambda key, value: key == "" or _chain(value),
+}
+
+
+def _layer_ok(parser: str, payload: bytes) -> bool:
+    check = next((check for key, check in _LAYER_SHAPES.items() if key.fullmatch(parser)), None)
+    return check is None or check(payload)
 
 
 class Cache:
@@ -124,7 +207,14 @@ class Cache:
             f"SELECT digest, payload FROM layers WHERE parser = ? AND digest IN ({marks})",
             [parser, *wanted],
         ).fetchall()
-        return {str(digest): bytes(payload) for digest, payload in rows}
+        found: dict[str, bytes] = {}
+        for digest, stored in rows:
+            payload = stored.encode("utf-8") if isinstance(stored, str) else stored  # a TEXT row: same bytes
+            if isinstance(payload, bytes) and _layer_ok(parser, payload):
+                found[str(digest)] = payload
+            else:
+                log.warning("cache: ignoring a malformed entry for layer %s (%s): reading it again", digest, parser)
+        return found
 
     def put_layer(self, digest: str, parser: str, payload: bytes) -> None:
         """Store one fully read, verified layer's result (atomically; a concurrent writer's copy wins)."""
@@ -143,9 +233,27 @@ class Cache:
         row = self._db.execute(
             "SELECT value, expires_at FROM kv WHERE namespace = ? AND key = ?", (namespace, key)
         ).fetchone()
-        if row is None or (row[1] is not None and row[1] <= time.time()):
+        if row is None:
             return None
-        return json.loads(row[0])
+        text, expires_at = row
+        if expires_at is not None and not isinstance(expires_at, (int, float)):
+            return self._malformed(namespace, key)
+        if expires_at is not None and expires_at <= time.time():
+            return None
+        try:
+            value = json.loads(text)
+        except (TypeError, ValueError, RecursionError):
+            return self._malformed(namespace, key)
+        check = _VALUE_SHAPES.get(namespace)
+        if check is not None and not check(key, value):
+            return self._malformed(namespace, key)
+        return value
+
+    @staticmethod
+    def _malformed(namespace: str, key: str) -> None:
+        """A row that is not what its writer stores: a miss, so it is read afresh and replaced."""
+        log.warning("cache: ignoring a malformed %s entry for %r: reading it again", namespace, key)
+        return None
 
     def put_json(self, namespace: str, key: str, value: Any, ttl: float | None = None) -> None:
         """Store ``value`` (JSON-serialisable) for ``ttl`` seconds (None: until replaced)."""

@@ -25,6 +25,7 @@ from nbcatalog.cluster import (
     object_label,
 )
 from nbcatalog.errors import BadInputError, ClusterError
+from nbcatalog.yamlio import YamlLimitError, check_yaml
 
 if TYPE_CHECKING:
     from nbcatalog.profilefiles.model import ProfileRead
@@ -123,8 +124,11 @@ def _hub_values(obj: JsonObject, label: str, encoded: bool) -> ClusterSource | N
         return None
     try:
         text = base64.b64decode(raw).decode() if encoded else raw
+        check_yaml(text, label)
         values = yaml.safe_load(text)
-    except (ValueError, RecursionError, yaml.YAMLError):
+    except YamlLimitError as exc:  # says where and which limit, quoting nothing of the document
+        raise ClusterError(f"the {HUB_VALUES_KEY!r} key: {exc.message}", where=exc.where) from None
+    except (ValueError, RecursionError, yaml.YAMLError, BadInputError):
         # the parser's message quotes the document, which holds secrets: say only where
         raise ClusterError(f"the {HUB_VALUES_KEY!r} key is not valid YAML", where=label) from None
     profiles = singleuser_profiles(values)

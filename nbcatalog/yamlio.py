@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from nbcatalog.errors import CatalogError, FileWriteError
+from nbcatalog.errors import BadInputError, CatalogError, FileWriteError
 
 
 def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
@@ -24,9 +24,16 @@ def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
     can read breaks git, CI and kustomize for everyone else on the machine.
 
     A symlink (a catalog kept in a git checkout, linked from elsewhere) is written through: the file
-    it points to is replaced, and the link stays a link.
+    it points to is replaced, and the link stays a link. Anything else that is not a regular file
+    (``/dev/null``, a FIFO, a directory) is refused, never replaced by the rename.
     """
+    from nbcatalog.localfiles import NotRegularFileError, refuse_non_regular
+
     target = Path(os.path.realpath(path))
+    try:
+        refuse_non_regular(target)
+    except NotRegularFileError as exc:
+        raise FileWriteError(f"cannot write: {exc.message}, so it is not replaced", where=str(path)) from None
     try:
         _replace_atomically(target, text)
     except OSError as exc:  # one line naming the file, never a traceback; the old file is untouched
@@ -100,23 +107,46 @@ def _round_trip_yaml() -> Any:
     return yaml
 
 
-#: Deepest flow nesting (``[[[...`` / ``{{{...``) any YAML nbcatalog reads may have. Real files stay
-#: under 10; the libraries' own limits differ by loader and version (PyYAML 6.0.4's C loader stops at
-#: 1000 with its own message, the pure loader and ruamel recurse until RecursionError), so the one
-#: check that gives the same error everywhere is ours, before any parser runs.
+#: The default of the ``yaml-depth`` limit (:mod:`nbcatalog.limits`): the deepest flow nesting
+#: (``[[[...`` / ``{{{...``) any YAML nbcatalog reads may have. Real files stay under 10; the
+#: libraries' own limits differ by loader and version (PyYAML 6.0.4's C loader stops at 1000 with its
+#: own message, the pure loader and ruamel recurse until RecursionError), so the one check that gives
+#: the same error everywhere is ours, before any parser runs.
 MAX_YAML_NESTING = 200
+
+
+class YamlLimitError(CatalogError):
+    """YAML refused before parsing for its shape (nesting, alias expansion), not for its syntax."""
+
+
+def check_yaml(text: str, source: str, *, round_trip: bool = False) -> None:
+    """The checks every YAML parse in nbcatalog runs first: flow nesting, then alias expansion.
+
+    ``round_trip``: the text is for ruamel's parser (YAML 1.2), whose events are scanned instead of
+    PyYAML's, so that what the scan reads is what the real parser will read.
+    """
+    check_nesting(text, source)
+    check_aliases(text, source, round_trip=round_trip)
+
 
 _FLOW_OPENERS_AFTER = frozenset(":-,[{?")
 
 
-def check_nesting(text: str, source: str, limit: int = MAX_YAML_NESTING) -> None:
-    """Refuse flow collections nested deeper than ``limit``, naming ``source:line:col`` of the bracket.
+def check_nesting(text: str, source: str, limit: int | None = None) -> None:
+    """Refuse flow collections nested deeper than ``limit`` (default: the ``yaml-depth`` limit in
+    force), naming ``source:line:col`` of the bracket.
 
     A scan of the raw text, independent of the YAML library: quoted scalars and comments are skipped,
     and a bracket outside any collection counts only where YAML would read it as one (at the start of a
     value), so ``key: a[b`` is not nesting. Block (indentation) nesting needs the text to grow with the
     square of the depth and is left to the parsers' RecursionError handling.
     """
+    if "[" not in text and "{" not in text:
+        return
+    if limit is None:
+        from nbcatalog import limits
+
+        limit = limits.current().yaml_depth
     depth = 0
     line = 1
     line_start = 0
@@ -154,9 +184,7 @@ def check_nesting(text: str, source: str, limit: int = MAX_YAML_NESTING) -> None
         elif ch in "[{" and (depth or prev in _FLOW_OPENERS_AFTER or prev == ""):
             depth += 1
             if depth > limit:
-                raise CatalogError(
-                    f"YAML nested too deeply (more than {limit} levels)", where=f"{source}:{line}:{i - line_start + 1}"
-                )
+                raise YamlLimitError(_nested_message(limit), where=f"{source}:{line}:{i - line_start + 1}")
             prev = ch
         elif ch in "]}" and depth:
             depth -= 1
@@ -164,6 +192,94 @@ def check_nesting(text: str, source: str, limit: int = MAX_YAML_NESTING) -> None
         elif ch not in " \t\r":
             prev = ch if ch in ",:-?" else "x"
         i += 1
+
+
+def _nested_message(limit: int) -> str:
+    from nbcatalog import limits
+
+    active = limits.current()
+    hint = f"; {active.hint('yaml_depth')}" if limit == active.yaml_depth else ""
+    return f"YAML nested too deeply (more than {limit} levels{hint})"
+
+
+def check_aliases(text: str, source: str, budget: int | None = None, *, round_trip: bool = False) -> None:
+    """Refuse YAML whose aliases (``*name``) would expand to more than ``budget`` nodes (default: the
+    ``yaml-alias-nodes`` limit in force), naming ``source:line:col`` of the alias that passes it.
+
+    A "billion laughs" file is a few hundred bytes of anchors that alias each other, level upon
+    level; the parsers share the aliased nodes, but any walk of the result (validation, a dump, a
+    merge) visits each copy. So the parser's events are streamed first: each anchored node's size
+    counts the nodes inside it, aliases inside it at their own expanded size, and every alias adds
+    its anchor's size to the file's total. Text without ``*`` or ``&`` has no aliases and is not
+    scanned; a syntax error ends the scan, and the real parser reports it with its own message.
+
+    The events are PyYAML's C parser's (a 300 KiB file in ~50 ms); for ``round_trip`` text that
+    PyYAML cannot parse (YAML 1.2 that 1.1 refuses), ruamel's own parser scans it instead.
+    """
+    if "*" not in text or "&" not in text:
+        return
+    from nbcatalog import limits
+
+    active = limits.current()
+    limit = active.yaml_alias_nodes if budget is None else budget
+    for scan in (_pyyaml_events, _ruamel_events) if round_trip else (_pyyaml_events,):
+        events, errors = scan(text)
+        try:
+            added = _alias_nodes(events, limit)
+        except errors:
+            continue  # not this parser's YAML: the next one (else the real parser) says what is wrong
+        if added is None:
+            return
+        what = f"YAML aliases expand to more than {limit} nodes"
+        shown = active.reached("yaml_alias_nodes", what) if limit == active.yaml_alias_nodes else what
+        raise YamlLimitError(shown, where=f"{source}:{added[0] + 1}:{added[1] + 1}")
+
+
+def _alias_nodes(events: Any, budget: int) -> tuple[int, int] | None:
+    """The 0-based (line, column) of the alias that takes the nodes aliases add past ``budget``."""
+    sizes: dict[str, int] = {}
+    open_sizes: list[int] = []  # nodes so far in each collection still open (itself included)
+    open_anchors: list[str | None] = []
+    added = 0
+    for event in events:
+        name = type(event).__name__
+        if name == "DocumentStartEvent":
+            sizes.clear()  # anchors are per document; the total is per file
+            continue
+        if name in ("SequenceStartEvent", "MappingStartEvent"):
+            open_sizes.append(1)
+            open_anchors.append(event.anchor)
+            continue
+        if name in ("SequenceEndEvent", "MappingEndEvent"):
+            size, anchor = open_sizes.pop(), open_anchors.pop()
+        elif name == "ScalarEvent":
+            size, anchor = 1, event.anchor
+        elif name == "AliasEvent":
+            size, anchor = sizes.get(event.anchor, 1), None
+            added += size
+            if added > budget:
+                return event.start_mark.line, event.start_mark.column
+        else:
+            continue
+        if anchor:
+            sizes[anchor] = size
+        if open_sizes:
+            open_sizes[-1] += size
+    return None
+
+
+def _pyyaml_events(text: str) -> tuple[Any, tuple[type[BaseException], ...]]:
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return yaml.parse(text, Loader=loader), (yaml.YAMLError, ValueError, RecursionError)
+
+
+def _ruamel_events(text: str) -> tuple[Any, tuple[type[BaseException], ...]]:
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+
+    return YAML(typ="rt").parse(text), (YAMLError, ValueError, RecursionError)
 
 
 _LENIENT_CONSTRUCTOR: Any = None
@@ -204,7 +320,7 @@ def load_yaml(text: str, source: str) -> Any:
     """Parse ``text`` round-trip; a syntax error becomes a CatalogError naming ``source:line:col``."""
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-    check_nesting(text, source)
+    check_yaml(text, source, round_trip=True)
     try:
         return _round_trip_yaml().load(text)
     except MarkedYAMLError as exc:
@@ -281,13 +397,16 @@ def node_position(node: Any) -> tuple[int, int] | None:
 
 
 def read_text(path: str | os.PathLike[str]) -> str:
-    """Read a UTF-8 text file; unreadable files become CatalogError (exit 2)."""
+    """Read a UTF-8 text file through :mod:`nbcatalog.localfiles` (a regular file, within the
+    ``file-bytes`` limit); a file that cannot be read is a CatalogError (exit 2) naming it."""
+    from nbcatalog import localfiles
+
     try:
-        return Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise CatalogError("file not found", where=str(path)) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CatalogError(f"cannot read: {exc}", where=str(path)) from None
+        return localfiles.read_text(path)
+    except CatalogError:
+        raise
+    except BadInputError as exc:
+        raise CatalogError(exc.message, where=exc.where) from None
 
 
 def guess_indent(text: str) -> tuple[int, int, int]:

@@ -181,3 +181,139 @@ def test_deep_catalog_is_the_same_error_under_ruamel() -> None:
     with pytest.raises(CatalogError) as info:
         load_yaml(f"images: {DEEP_FLOW}\n", "catalog.yaml")
     assert "nested too deeply" in info.value.message and info.value.where == "catalog.yaml:1:209"
+
+
+# --- the alias budget: a "billion laughs" file is refused before any parser expands it -------------
+
+
+def billion_laughs(levels: int = 9, width: int = 10, key: str = "x-bomb") -> str:
+    """``levels`` anchors, each a list of ``width`` aliases of the one before: width**levels nodes."""
+    lines = [f"{key}:", f"  a0: &a0 [{', '.join(['lol'] * width)}]"]
+    lines += [f"  a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * width)}]" for i in range(1, levels)]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture
+def limits_reset() -> object:
+    from nbcatalog import limits
+
+    yield limits
+    limits.configure(None)
+
+
+@pytest.mark.parametrize("round_trip", [False, True], ids=["pyyaml", "ruamel"])
+def test_check_aliases_names_the_alias_that_passes_the_budget(round_trip: bool) -> None:
+    from nbcatalog.yamlio import YamlLimitError, check_aliases
+
+    with pytest.raises(YamlLimitError) as info:
+        check_aliases("images: []\n" + billion_laughs(), "catalog.yaml", round_trip=round_trip)
+    # a0..a3 add 12,330 nodes; a4 lists a3 (11,111 nodes) ten times: its 8th alias passes 100,000
+    assert info.value.where == "catalog.yaml:7:47"
+    assert info.value.message == (
+        "YAML aliases expand to more than 100000 nodes (limit 100000; raise with "
+        "--limit yaml-alias-nodes=N or NBCATALOG_LIMIT_YAML_ALIAS_NODES)"
+    )
+    assert info.value.exit_code == 2
+
+
+@pytest.mark.parametrize("round_trip", [False, True], ids=["pyyaml", "ruamel"])
+def test_check_aliases_counts_each_alias_at_its_anchors_size_to_the_node(round_trip: bool) -> None:
+    from nbcatalog.yamlio import YamlLimitError, check_aliases
+
+    # &a is 4 nodes (the list and its 3 items); two aliases add 8
+    text = "a: &a [1, 2, 3]\nb: *a\nc: *a\n"
+    check_aliases(text, "f.yaml", budget=8, round_trip=round_trip)
+    with pytest.raises(YamlLimitError) as info:
+        check_aliases(text, "f.yaml", budget=7, round_trip=round_trip)
+    assert info.value.where == "f.yaml:3:4"
+    assert "raise with" not in info.value.message  # a budget of the caller's own, not the limit
+    # an anchor holding aliases counts them expanded: &b is 1 + 4 + 4
+    nested = "a: &a [1, 2, 3]\nb: &b [*a, *a]\nc: *b\n"
+    check_aliases(nested, "f.yaml", budget=8 + 9, round_trip=round_trip)
+    with pytest.raises(YamlLimitError):
+        check_aliases(nested, "f.yaml", budget=8 + 8, round_trip=round_trip)
+
+
+def test_a_real_file_with_a_few_aliases_and_merge_keys_passes() -> None:
+    from nbcatalog.yamlio import check_aliases
+
+    check_aliases(ROUND_TRIP, "f.yaml")
+    resources = "defaults: &d {cpu: '1', memory: 2Gi, gpu: false}\n"
+    profiles = "".join(f"p{i}: {{<<: *d, name: p{i}}}\n" for i in range(500))
+    check_aliases(resources + profiles, "values.yaml")
+    assert load_yaml(resources + profiles, "values.yaml")["p499"]["memory"] == "2Gi"
+
+
+def test_anchors_are_per_document_and_the_budget_per_file() -> None:
+    from nbcatalog.yamlio import YamlLimitError, check_aliases
+
+    doc = "a: &a [1, 2, 3]\nb: *a\n"
+    check_aliases(f"{doc}---\n{doc}", "f.yaml", budget=8)
+    with pytest.raises(YamlLimitError) as info:
+        check_aliases(f"{doc}---\n{doc}---\n{doc}", "f.yaml", budget=8)
+    assert info.value.where == "f.yaml:8:4"
+
+
+def test_check_aliases_leaves_syntax_errors_to_the_parser(monkeypatch: pytest.MonkeyPatch) -> None:
+    import yaml
+
+    from nbcatalog.yamlio import check_aliases
+
+    check_aliases("a: &a [1, 2\nb: *a\n" + billion_laughs(), "f.yaml")  # broken before the bomb: no verdict
+    with pytest.raises(CatalogError, match="YAML syntax error"):
+        load_yaml("a: &a [1, 2\nb: *a\n", "f.yaml")
+    monkeypatch.setattr(yaml, "parse", lambda *a, **k: pytest.fail("scanned text without aliases"))
+    check_aliases("a: &a 1\nb: 'no alias here'\n", "f.yaml")
+    check_aliases("a: '*not an alias'\n", "f.yaml")
+
+
+def test_the_budget_and_the_depth_are_the_limits_in_force(limits_reset: object) -> None:
+    from nbcatalog import limits
+    from nbcatalog.yamlio import YamlLimitError, check_aliases, check_nesting
+
+    limits.configure(limits.Limits().replace(yaml_alias_nodes=2_000_000, yaml_depth=5))
+    check_aliases(billion_laughs(levels=6), "f.yaml")  # 1,111,110 nodes: under the raised budget
+    check_nesting("a: [[[[[1]]]]]\n", "f.yaml")
+    with pytest.raises(YamlLimitError) as info:
+        check_nesting("a: [[[[[[1]]]]]]\n", "f.yaml")
+    assert info.value.where == "f.yaml:1:9"
+    assert "more than 5 levels; raise with --limit yaml-depth=N" in info.value.message
+
+
+@pytest.mark.parametrize("reader", ["load_yaml", "load_yaml_all", "compose", "read_previous"])
+def test_every_yaml_reader_refuses_the_bomb(reader: str) -> None:
+    """The catalog (ruamel), profile files (PyYAML's C composer), merges (yamlsplice) and WorkspaceKinds."""
+    from nbcatalog.errors import BadInputError
+    from nbcatalog.exporters.workspacekind import read_previous
+    from nbcatalog.exporters.yamlsplice import compose
+    from nbcatalog.profilefiles.yamlpos import load_yaml_all
+
+    readers = {
+        "load_yaml": load_yaml,
+        "load_yaml_all": load_yaml_all,
+        "compose": compose,
+        "read_previous": read_previous,
+    }
+    with pytest.raises(BadInputError, match="YAML aliases expand to more than 100000 nodes") as info:
+        readers[reader]("kind: WorkspaceKind\nmetadata: {name: x}\n" + billion_laughs(), "bomb.yaml")
+    assert info.value.where == "bomb.yaml:8:47"
+
+
+def test_round_trip_text_pyyaml_cannot_parse_is_scanned_by_ruamel(monkeypatch: pytest.MonkeyPatch) -> None:
+    """YAML 1.2 that PyYAML (1.1) refuses is still counted, by the parser that will read it."""
+    import yaml
+
+    from nbcatalog import yamlio
+
+    def refuses(text: str) -> tuple[object, tuple[type[BaseException], ...]]:
+        def events() -> object:
+            raise yaml.YAMLError("not 1.1")
+            yield
+
+        return events(), (yaml.YAMLError,)
+
+    monkeypatch.setattr(yamlio, "_pyyaml_events", refuses)
+    yamlio.check_aliases(billion_laughs(), "f.yaml")  # PyYAML alone: no verdict, the parser decides
+    with pytest.raises(yamlio.YamlLimitError) as info:
+        yamlio.check_aliases(billion_laughs(), "f.yaml", round_trip=True)
+    assert info.value.where == "f.yaml:6:47"

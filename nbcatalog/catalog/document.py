@@ -117,11 +117,11 @@ class CatalogDocument:
 
     def save(self, *, force: bool = False) -> None:
         """Write atomically; refuse when someone else changed the file since it was loaded."""
+        from nbcatalog.localfiles import read_text_if_exists
         from nbcatalog.yamlio import atomic_write_text
 
-        try:
-            on_disk = self.path.read_text(encoding="utf-8")
-        except FileNotFoundError:
+        on_disk = read_text_if_exists(self.path, what="the catalog")
+        if on_disk is None:
             on_disk = self._loaded_text
         if on_disk != self._loaded_text and not force:
             raise ChangedOnDiskError("changed on disk since it was loaded; reload before saving", where=str(self.path))

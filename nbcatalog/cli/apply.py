@@ -16,7 +16,7 @@ import yaml
 
 from nbcatalog.cluster import JWA_NAMESPACE, SPAWNER_KEY, Change, ClusterOptions
 from nbcatalog.errors import BadInputError
-from nbcatalog.yamlio import check_nesting
+from nbcatalog.yamlio import check_yaml
 
 FORMATS = ("kubeflow", "jupyterhub", "workspacekind")
 HELM_NOTE = (
@@ -79,12 +79,12 @@ def _input_file(args: argparse.Namespace) -> Path:
 
 
 def _documents(path: Path) -> tuple[str, list[Any]]:
+    from nbcatalog.localfiles import read_text
+
+    text = read_text(path, what="the exported file")
+    check_yaml(text, str(path))
     try:
-        text = path.read_text(encoding="utf-8")
-        check_nesting(text, str(path))
         return text, [doc for doc in yaml.safe_load_all(text) if doc is not None]
-    except (OSError, UnicodeDecodeError) as exc:
-        raise BadInputError(f"cannot read: {exc}", where=str(path)) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
@@ -129,6 +129,7 @@ def _apply(args: argparse.Namespace, path: Path) -> list[Change]:
 
 def run(args: argparse.Namespace) -> int:
     from nbcatalog.cli.output import print_json
+    from nbcatalog.safetext import safe_text
 
     path = _input_file(args)
     if args.export_format == "jupyterhub":
@@ -138,13 +139,13 @@ def run(args: argparse.Namespace) -> int:
             print_json({"format": "jupyterhub", "file": str(path), "dry_run": args.dry_run, "changes": [],
                         "warnings": [], "helm_values": text, "message": note})  # fmt: skip
         else:
-            sys.stdout.write(text)
-            print(f"nbcatalog: {note}", file=sys.stderr)
+            sys.stdout.write(safe_text(text, allow_newlines=True))
+            print(f"nbcatalog: {safe_text(note)}", file=sys.stderr)
         return 0
     changes = _apply(args, path)
     warnings = [warning for change in changes for warning in change.warnings]
     for warning in warnings:
-        print(f"nbcatalog: warning: {warning}", file=sys.stderr)
+        print(f"nbcatalog: warning: {safe_text(warning)}", file=sys.stderr)
     if args.json:
         print_json({
             "format": args.export_format,
@@ -155,10 +156,10 @@ def run(args: argparse.Namespace) -> int:
         })  # fmt: skip
         return 0
     for change in changes:
-        sys.stdout.write(change.diff)
+        sys.stdout.write(safe_text(change.diff, allow_newlines=True))
         verb = f"would be {change.action}" if args.dry_run and change.action != "unchanged" else change.action
         note = f" ({change.note})" if change.note else ""
-        print(f"nbcatalog: {change.label}: {verb}{note}", file=sys.stderr)
+        print(f"nbcatalog: {safe_text(f'{change.label}: {verb}{note}')}", file=sys.stderr)
         if args.export_format == "kubeflow" and change.action == "patched" and not args.dry_run:
             print("nbcatalog: the jupyter-web-app re-reads spawner_ui_config.yaml within ~60 s", file=sys.stderr)
     return 0

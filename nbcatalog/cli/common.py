@@ -42,8 +42,24 @@ def output_format(json_flag: bool, chosen: str | None, default: str) -> str:
     return "json" if json_flag else chosen or default
 
 
+class _CurrentStderr(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is when a record is logged, not when the handler was made:
+    the output guard (``cli.output``) and test harnesses replace it, and a closed one must not be used."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self) -> object:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: object) -> None:
+        pass
+
+
 def configure_logging(debug: bool) -> None:
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _CurrentStderr()
     handler.addFilter(RedactingFilter())
     handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
     logger = logging.getLogger("nbcatalog")
@@ -58,8 +74,12 @@ def insecure_registries(args: argparse.Namespace) -> frozenset[str]:
 
 
 def catalog_insecure_registries(catalog_path: str | None) -> set[str]:
-    """``registries: {HOST: {insecure: true}}`` from the catalog, when there is one."""
-    if not catalog_path or not Path(catalog_path).is_file():
+    """``registries: {HOST: {insecure: true}}`` from the catalog, when there is one.
+
+    A catalog path with nothing there is no catalog; one that is there but is no regular file (a
+    FIFO, ``/dev/zero``) is refused by the loader, naming it, rather than silently ignored.
+    """
+    if not catalog_path or not Path(catalog_path).exists():
         return set()
     from nbcatalog.catalog import load_catalog
 
@@ -107,6 +127,7 @@ def run_bounded(work: Coroutine[Any, Any, T]) -> T:
     from nbcatalog.errors import RegistryError
 
     async def bounded() -> T:
+        asyncio.get_running_loop().set_exception_handler(_loop_exception)
         try:
             async with asyncio.timeout(limits.current().command_seconds):
                 return await work
@@ -115,3 +136,12 @@ def run_bounded(work: Coroutine[Any, Any, T]) -> T:
             raise RegistryError(limits.current().reached("command_seconds", f"gave up after {seconds}")) from None
 
     return asyncio.run(bounded())
+
+
+def _loop_exception(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """What asyncio would print as "Fatal error: protocol.data_received() call failed" and a
+    traceback (a callback that failed after its request was already answered or abandoned) goes
+    to the debug log: the failure that matters reaches the user as the command's own error line."""
+    exception = context.get("exception")
+    detail = f": {type(exception).__name__}: {exception}" if exception else ""
+    logging.getLogger("nbcatalog.asyncio").debug("%s%s", context.get("message", "event loop error"), detail)

@@ -53,10 +53,7 @@ class PlannedFile:
     export_format: str
 
     def current(self) -> str | None:
-        try:
-            return self.path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            return None
+        return _read(self.path)
 
     def up_to_date(self) -> bool:
         return self.current() == self.text
@@ -328,6 +325,7 @@ def _check_base(export_format: str, base_text: str | None, source: str) -> None:
     from nbcatalog.errors import BadInputError
     from nbcatalog.exporters.workspacekind import read_previous
     from nbcatalog.profilefiles.detect import detect
+    from nbcatalog.yamlio import check_yaml
 
     if base_text is None:
         raise BadInputError("file not found", where=source)
@@ -336,6 +334,7 @@ def _check_base(export_format: str, base_text: str | None, source: str) -> None:
     if export_format == "workspacekind" and not read_previous(base_text, source):
         raise BadInputError("no WorkspaceKind in it to keep options from", where=source)
     if export_format == "jupyterhub":
+        check_yaml(base_text, source)
         try:
             kind = detect(yaml.safe_load(base_text))
         except (yaml.YAMLError, RecursionError):
@@ -355,16 +354,14 @@ _KIND_NAMES = {
 
 
 def _read(path: Path | None) -> str | None:
+    """A target's or a base's text, None when there is none. A target that is there but is not a
+    regular file (``-o /dev/null``, a FIFO, a directory) is refused before anything is read or
+    written; a symlink to a regular file is read (and later written) through, like the catalog."""
     if path is None:
         return None
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return None
-    except (OSError, UnicodeDecodeError) as exc:
-        from nbcatalog.errors import BadInputError
+    from nbcatalog.localfiles import read_text_if_exists
 
-        raise BadInputError(f"cannot read: {exc}", where=str(path)) from None
+    return read_text_if_exists(path, what="the file")
 
 
 def _differing_lines(on_disk: str, planned: str) -> str:

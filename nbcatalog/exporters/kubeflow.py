@@ -364,6 +364,7 @@ def _groups_note(text: str, catalog: Catalog, plan: GpuPlan, section: yaml.Node)
 
     if not any(plan.needs_gpu(image) for image in catalog.offered("kubeflow")):
         return ""
+    # ``text`` is what merge_images composed just before, through yamlsplice.compose's check_yaml
     form = (yaml.safe_load(text) or {}).get("spawnerFormDefaults", {})
     have_affinity = {o.get("configKey") for o in (form.get("affinityConfig") or {}).get("options") or []}
     have_groups = {o.get("groupKey") for o in (form.get("tolerationGroup") or {}).get("options") or []}
@@ -460,7 +461,7 @@ def configmap(spawner_config: str) -> str:
     chomp = "+" if spawner_config.endswith("\n\n") else "" if spawner_config.endswith("\n") else "-"
     lines = "".join(f"    {line}\n" if line.strip() else "\n" for line in spawner_config.splitlines())
     literal = f"{head}data:\n  {CONFIGMAP_KEY}: |{chomp}\n{lines}"
-    try:
+    try:  # nbcatalog's own output, from text the export checked (check_yaml) when it read it
         if yaml.safe_load(literal)["data"][CONFIGMAP_KEY] == spawner_config:
             return literal
     except (yaml.YAMLError, TypeError, KeyError):

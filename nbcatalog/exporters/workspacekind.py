@@ -20,7 +20,7 @@ from nbcatalog.errors import CatalogError
 from nbcatalog.exporters import yamlsplice
 from nbcatalog.exporters.common import ExportResult
 from nbcatalog.exporters.gpu import GpuPlan, placements
-from nbcatalog.yamlio import check_nesting
+from nbcatalog.yamlio import check_yaml
 
 API_VERSION = "kubeflow.org/v1beta1"
 #: kind -> (WorkspaceKind name, display name, port id, port, remove path prefix, request headers, env)
@@ -173,7 +173,7 @@ def read_previous(text: str | None, source: str) -> dict[str, dict[str, Any]]:
     """WorkspaceKinds of a previous export (or an admin's file) by name."""
     if not text:
         return {}
-    check_nesting(text, source)
+    check_yaml(text, source)
     try:
         documents = list(yaml.safe_load_all(text))
     except yaml.YAMLError as exc:

@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 
 from nbcatalog.errors import CatalogError
-from nbcatalog.yamlio import check_nesting
+from nbcatalog.yamlio import check_yaml
 
 _PLAIN_SAFE = re.compile(r"^[A-Za-z0-9_/][A-Za-z0-9_./:@+-]*$")
 _RESOLVES_TO_OTHER = re.compile(
@@ -37,7 +37,7 @@ class Splice:
 
 def compose(text: str, source: str) -> yaml.Node | None:
     """The node tree of the first document, with marks; syntax errors name source:line:col."""
-    check_nesting(text, source)
+    check_yaml(text, source)
     try:
         return yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:

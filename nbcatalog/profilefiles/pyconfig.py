@@ -31,7 +31,19 @@ class PythonReader:
         self.unread: list[Unread] = []
 
     def read(self, *, required: bool = True) -> list[ProfileImage]:
-        """The literal images; ``required=False`` (a ``hub.extraConfig`` snippet) allows none at all."""
+        """The literal images; ``required=False`` (a ``hub.extraConfig`` snippet) allows none at all.
+
+        A file too deeply nested for :mod:`ast` (or for the walk of its literals), such as an
+        expression of 200,000 terms, is bad input naming the file, never a RecursionError.
+        """
+        try:
+            return self._read(required)
+        except (RecursionError, MemoryError):
+            raise BadInputError(
+                "too deeply nested to read (deeper than Python's own parser goes)", where=self.path
+            ) from None
+
+    def _read(self, required: bool) -> list[ProfileImage]:
         try:
             tree = ast.parse(self.text, filename=self.path)
         except SyntaxError as exc:

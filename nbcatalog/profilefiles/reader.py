@@ -13,7 +13,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from nbcatalog import localfiles
 from nbcatalog.errors import BadInputError
+from nbcatalog.localfiles import FileTooLargeError
 from nbcatalog.profilefiles.catalogfile import read_catalog
 from nbcatalog.profilefiles.detect import detect
 from nbcatalog.profilefiles.jupyterhub import ProfileWalker
@@ -23,6 +25,7 @@ from nbcatalog.profilefiles.pyconfig import PythonReader
 from nbcatalog.profilefiles.workspacekind import read_workspacekind
 from nbcatalog.profilefiles.yamlpos import key_pos, load_yaml_all, node_pos, value_pos
 from nbcatalog.profilefiles.z2jhvalues import dotted, values_paths
+from nbcatalog.yamlio import YamlLimitError
 
 #: What a directory walk looks at; anything else there is not even opened.
 PROFILE_SUFFIXES = (".yaml", ".yml", ".py")
@@ -33,16 +36,24 @@ _NOT_A_PROFILE = (
 
 
 def read_profiles(paths: Sequence[str | Path]) -> ProfileRead:
-    """Every file given, directories expanded to their profile files; strangers in a directory skipped."""
+    """Every file given, directories expanded to their profile files; strangers in a directory skipped.
+
+    Skipped too: what is there under a profile's name but is no regular file (a FIFO, a device), never
+    opened. A file over a limit (size, YAML nesting, alias expansion) stops the walk as bad input.
+    """
     result = ProfileRead()
     for raw in paths:
         path = Path(raw)
         if not path.is_dir():
             result.extend(read_profile_source(path))
             continue
-        for file in sorted(p for p in path.rglob("*") if p.suffix in PROFILE_SUFFIXES and p.is_file()):
+        # Not only regular files: a FIFO or a device named like a profile is listed as skipped (why),
+        # never opened (reading one could block, or never end).
+        for file in sorted(p for p in path.rglob("*") if p.suffix in PROFILE_SUFFIXES and not p.is_dir()):
             try:
                 result.extend(read_profile_source(file))
+            except (YamlLimitError, FileTooLargeError):
+                raise  # a file past a limit is no stranger to skip: its images would go unaudited
             except BadInputError as exc:
                 result.skipped.append(Skipped(str(file), exc.message if exc.where == str(file) else str(exc)))
     return result
@@ -57,9 +68,12 @@ def read_profile_source(path: str | Path) -> ProfileRead:
     """One file: its records and what in it could not be read; a file of no known kind is bad input."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise BadInputError(f"cannot read profile file: {exc}", where=str(path)) from None
+        text = localfiles.read_text(path, what="the profile file")
+    except FileTooLargeError:
+        raise
+    except BadInputError as exc:
+        message = exc.message if exc.message.startswith("cannot read") else f"cannot read profile file: {exc.message}"
+        raise BadInputError(message, where=exc.where) from None
     result = read_text(text, str(path), python=path.suffix == ".py")
     result.files.insert(0, str(path))
     return result
@@ -95,6 +109,8 @@ def read_text(text: str, source: str, *, python: bool = False, kind: str | None 
         return result
     try:
         documents = load_yaml_all(text, source)
+    except YamlLimitError:  # refused for its shape, whatever helm would make of it
+        raise
     except BadInputError as exc:
         if "{{" in text and "nested too deeply" not in exc.message:
             raise BadInputError(

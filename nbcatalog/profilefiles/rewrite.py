@@ -24,9 +24,10 @@ def rewrite_tags(path: str | Path, edits: Mapping[Position, tuple[str, str]], *,
 
     Returns the old and new text. The old tag must still be there, whole, or nothing is written.
     """
+    from nbcatalog.localfiles import read_text
+
     path = Path(path)
-    with path.open(encoding="utf-8", newline="") as handle:
-        before = handle.read()
+    before = read_text(path, what="the profile file", newline="")
     lines = before.splitlines(keepends=True)
     for (line_no, col), (old, new) in sorted(edits.items(), key=lambda item: (item[0][0], -item[0][1])):
         line = lines[line_no - 1] if 0 < line_no <= len(lines) else ""

@@ -36,9 +36,9 @@ def load_yaml_all(text: str, where: str) -> list[Any]:
     """Every document as dicts/lists/str carrying 1-based positions (PyYAML's C composer: fast)."""
     import yaml
 
-    from nbcatalog.yamlio import check_nesting
+    from nbcatalog.yamlio import check_yaml
 
-    check_nesting(text, where)  # the same error under every loader and version (a BadInputError)
+    check_yaml(text, where)  # the same error under every loader and version (a BadInputError)
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
         nodes = list(yaml.compose_all(text, Loader=loader))

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nbcatalog.errors import AuthError
+from nbcatalog.errors import AuthError, BadInputError
 
 _HUB_KEYS = ("https://index.docker.io/v1/", "index.docker.io", "docker.io", "registry-1.docker.io")
 
@@ -56,11 +56,25 @@ def _host_keys(registry: str) -> list[str]:
 
 
 def _read_config(path: Path) -> dict[str, Any] | None:
+    """One credentials file, or None when there is none.
+
+    Read through :mod:`nbcatalog.localfiles`: a file that is there but is no regular file (a link to
+    ``/dev/zero``, a FIFO, a directory) or is over the ``file-bytes`` limit stops the command with one
+    line naming it (exit 2), as a malformed one does (exit 1), rather than being skipped: skipping it
+    would send requests without the credentials the user meant to use and fail later, further from
+    the cause. Nothing of its content is ever quoted.
+    """
+    from nbcatalog import localfiles
+
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+        raw = localfiles.read_bytes(path, what="the credentials file")
+    except localfiles.MissingFileError:
         return None
-    except (OSError, ValueError, RecursionError) as exc:
+    except BadInputError as exc:
+        raise BadInputError(f"cannot read credentials file: {exc.message}", where=exc.where) from None
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError) as exc:
         raise AuthError(f"cannot read credentials file: {exc}", where=str(path)) from exc
     return data if isinstance(data, dict) else None
 

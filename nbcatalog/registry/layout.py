@@ -11,9 +11,10 @@ import hashlib
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
-from nbcatalog.errors import BadInputError, DigestMismatchError, NotFoundError, SizeLimitError
+from nbcatalog import localfiles
+from nbcatalog.errors import BadInputError, DigestMismatchError, NbcatalogError, NotFoundError, SizeLimitError
 from nbcatalog.oci import MAX_MANIFEST_BYTES, OCI_INDEX, REF_NAME_ANNOTATION, Descriptor, ManifestBlob
 from nbcatalog.refs import AnyRef, OciLayoutRef, validate_digest
 
@@ -26,13 +27,16 @@ def _layout_dir(ref: AnyRef) -> Path:
 
 
 def _read_index(ref: AnyRef) -> dict[str, Any]:
+    """``index.json``, read as any local file is: regular, within the ``file-bytes`` limit."""
     root = _layout_dir(ref)
     if not (root / "oci-layout").is_file():
         raise BadInputError("not an OCI image layout (no oci-layout file)", where=str(root))
+    index_path = root / "index.json"
+    raw = localfiles.read_bytes(index_path, what="index.json")
     try:
-        data = json.loads((root / "index.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError, RecursionError) as exc:
-        raise BadInputError(f"unreadable index.json: {exc}", where=str(root)) from exc
+        data = json.loads(raw)
+    except (ValueError, RecursionError) as exc:
+        raise BadInputError(f"unreadable index.json: {exc}", where=str(index_path)) from None
     if not isinstance(data, dict) or not isinstance(data.get("manifests"), list):
         raise BadInputError("index.json has no manifests list", where=str(root))
     return data
@@ -43,18 +47,31 @@ def _blob_path(ref: AnyRef, digest: str) -> Path:
     return _layout_dir(ref) / "blobs" / algorithm / hex_part
 
 
-def _read_verified(ref: AnyRef, digest: str, cap: int) -> bytes:
-    path = _blob_path(ref, digest)
+def _open_blob(ref: AnyRef, digest: str, refused: type[NbcatalogError], bound: str) -> tuple[BinaryIO, int]:
+    """The blob's file, open, and its size. A blob that is no regular file (a link to ``/dev/zero``,
+    a FIFO) is ``refused`` unread, naming it: nothing could hold it to ``bound``."""
     try:
-        size = path.stat().st_size
+        return localfiles.open_regular(_blob_path(ref, digest), what=f"blob {digest}")
+    except localfiles.MissingFileError as exc:
+        raise NotFoundError(f"blob {digest} missing from the layout", where=str(ref)) from exc
+    except localfiles.NotRegularFileError as exc:
+        message = f"blob {digest} is {exc.kind}, not a regular file: refused unread, as it could be {bound}"
+        raise refused(message, where=str(ref)) from None
+
+
+def _read_verified(ref: AnyRef, digest: str, cap: int, declared: int = 0) -> bytes:
+    """A whole blob of at most ``cap`` bytes (and of its ``declared`` size, when known), verified."""
+    handle, size = _open_blob(ref, digest, SizeLimitError, f"over the {cap}-byte cap")
+    with handle:
         if size > cap:
             raise SizeLimitError(f"blob {digest} is {size} bytes (cap {cap})", where=str(ref))
-        with path.open("rb") as handle:  # read at most cap + 1: a blob may be a link to /dev/zero
-            raw = handle.read(cap + 1)
-        if len(raw) > cap:
-            raise SizeLimitError(f"blob {digest} is over the {cap}-byte cap", where=str(ref))
-    except FileNotFoundError as exc:
-        raise NotFoundError(f"blob {digest} missing from the layout", where=str(ref)) from exc
+        if declared and size > declared:
+            raise DigestMismatchError(
+                f"blob {digest} is {size} bytes, longer than its declared {declared} bytes", where=str(ref)
+            )
+        raw = localfiles.read_at_most(handle, cap + 1, expected=size)  # it may grow meanwhile
+    if len(raw) > cap:
+        raise SizeLimitError(f"blob {digest} is over the {cap}-byte cap", where=str(ref))
     algorithm = digest.partition(":")[0]
     computed = f"{algorithm}:{hashlib.new(algorithm, raw).hexdigest()}"
     if computed != digest:
@@ -92,7 +109,7 @@ class OciLayoutBackend:
     async def get_manifest(self, ref: AnyRef) -> ManifestBlob:
         index = await asyncio.to_thread(_read_index, ref)
         descriptor = self._descriptor_for(ref, index)
-        raw = await asyncio.to_thread(_read_verified, ref, descriptor.digest, MAX_MANIFEST_BYTES)
+        raw = await asyncio.to_thread(_read_verified, ref, descriptor.digest, MAX_MANIFEST_BYTES, descriptor.size)
         media_type = descriptor.media_type
         if not media_type or descriptor.size == 0:
             try:
@@ -109,18 +126,17 @@ class OciLayoutBackend:
         return self._descriptor_for(ref, index).digest
 
     async def get_blob(self, ref: AnyRef, descriptor: Descriptor, *, max_size: int) -> bytes:
-        return await asyncio.to_thread(_read_verified, ref, descriptor.digest, max_size)
+        return await asyncio.to_thread(_read_verified, ref, descriptor.digest, max_size, descriptor.size)
 
     async def stream_blob(self, ref: AnyRef, descriptor: Descriptor) -> AsyncIterator[bytes]:
-        path = _blob_path(ref, descriptor.digest)
         algorithm = descriptor.digest.partition(":")[0]
         hasher = hashlib.new(algorithm)
-        try:
-            handle = path.open("rb")
-        except FileNotFoundError as exc:
-            raise NotFoundError(f"blob {descriptor.digest} missing from the layout", where=str(ref)) from exc
+        declared = f"longer than its declared {descriptor.size} bytes"
+        handle, size = await asyncio.to_thread(_open_blob, ref, descriptor.digest, DigestMismatchError, declared)
         received = 0
         with handle:
+            if size > descriptor.size:  # refused before a byte is read
+                raise DigestMismatchError(f"blob {descriptor.digest} is {size} bytes, {declared}", where=str(ref))
             while chunk := await asyncio.to_thread(handle.read, CHUNK):
                 received += len(chunk)
                 if received > descriptor.size:  # size is required; a missing one (0) allows nothing
