@@ -102,6 +102,7 @@ class Cluster:
                     cert_filename=str(options.serviceaccount_dir / "ca.crt"),
                 ).load_and_set(configuration)
             else:
+                _check_kubeconfig(options.kubeconfig)
                 config.load_kube_config(  # type: ignore[no-untyped-call]
                     config_file=options.kubeconfig,
                     context=options.context,
@@ -316,3 +317,25 @@ def apply_workspacekind(cluster: Cluster, manifest: JsonObject, source: str, dry
     replace = custom.replace_cluster_custom_object
     cluster.call(label, replace, group, version, plural, name, body, field_manager=FIELD_MANAGER)
     return Change(label, "replaced", diff)
+
+
+def _check_kubeconfig(named: str | None) -> None:
+    """The kubeconfig files the client is about to read, read first as any user file is: regular,
+    within ``file-bytes``, no alias bomb (the client's own loader reads whole and expands aliases).
+
+    ``named`` (``--kubeconfig``), else each file of ``$KUBECONFIG``, else ``~/.kube/config``; a file
+    that is not there is left to the client, which says so in its own words.
+    """
+    from nbcatalog.localfiles import read_text_if_exists
+    from nbcatalog.yamlio import check_yaml
+
+    if named:
+        paths = [named]
+    elif os.environ.get("KUBECONFIG"):
+        paths = [p for p in os.environ["KUBECONFIG"].split(os.pathsep) if p]
+    else:
+        paths = [os.path.expanduser("~/.kube/config")]
+    for path in paths:
+        text = read_text_if_exists(path, what="the kubeconfig")
+        if text is not None:
+            check_yaml(text, path)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -54,7 +55,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _inputs(args: argparse.Namespace) -> tuple[list[Path], Path | None]:
-    catalog = Path(args.catalog) if args.catalog and Path(args.catalog).is_file() else None
+    # a catalog path with something there is read (a FIFO or a device is refused by the reader, by name)
+    catalog = Path(args.catalog) if args.catalog and os.path.lexists(args.catalog) else None
     if args.paths:
         return [Path(p) for p in args.paths], catalog
     # profiles/ beside the catalog, where `nbcatalog export` writes them
@@ -67,7 +69,7 @@ def _inputs(args: argparse.Namespace) -> tuple[list[Path], Path | None]:
 
 def _check_usage(args: argparse.Namespace) -> str:
     """Options that would be ignored, or contradict each other, are bad usage; returns the output format."""
-    if args.lineage and not (args.catalog and Path(args.catalog).is_file()):
+    if args.lineage and not (args.catalog and os.path.lexists(args.catalog)):
         raise BadInputError("--lineage needs the catalog", where=str(args.catalog))
     if args.lineage and args.tags_only:
         raise BadInputError("--lineage reads image configs, which --tags-only skips", where="--lineage")

@@ -79,6 +79,25 @@ def test_catalog_that_is_a_fifo_returns_at_once(work: Path) -> None:
     refused(cli(work, "--catalog", str(fifo), "lineage", "--json", "--no-cache"), fifo, "is a FIFO, not a regular file")
 
 
+@pytest.mark.parametrize("kind", ["fifo", "device"])
+def test_audit_of_a_catalog_that_is_no_regular_file_is_refused_not_ignored(work: Path, kind: str) -> None:
+    """audit once skipped a catalog path that was no regular file, silently auditing nothing of it."""
+    path: Path | str = "/dev/zero"
+    if kind == "fifo":
+        path = work / "fifo.yaml"
+        os.mkfifo(path)
+    refused(cli(work, "--catalog", str(path), "audit", "--offline"), path, "not a regular file")
+
+
+def test_a_kubeconfig_that_is_a_device_or_an_alias_bomb_is_refused_before_the_client_reads_it(work: Path) -> None:
+    """The kubernetes client reads a kubeconfig whole and expands its aliases: nbcatalog checks it first."""
+    device = cli(work, "audit", "--cluster", "--kubeconfig", "/dev/zero")
+    refused(device, "/dev/zero", "is a character device")
+    bomb = work / "kubeconfig"
+    bomb.write_text("apiVersion: v1\nkind: Config\n" + billion_laughs("x-bomb"))
+    refused(cli(work, "audit", "--cluster", env={"KUBECONFIG": str(bomb)}), bomb, "aliases")
+
+
 def test_catalog_over_the_size_cap_is_refused_unread(work: Path) -> None:
     """Was accepted: 43 s and 426 MiB for a 100 MB catalog.yaml the docs promise to refuse."""
     big = work / "big.yaml"
