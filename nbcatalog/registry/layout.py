@@ -13,9 +13,16 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from nbcatalog import localfiles
-from nbcatalog.errors import BadInputError, DigestMismatchError, NbcatalogError, NotFoundError, SizeLimitError
-from nbcatalog.oci import MAX_MANIFEST_BYTES, OCI_INDEX, REF_NAME_ANNOTATION, Descriptor, ManifestBlob
+from nbcatalog import limits, localfiles
+from nbcatalog.errors import (
+    BadInputError,
+    DigestMismatchError,
+    NbcatalogError,
+    NotFoundError,
+    RegistryError,
+    SizeLimitError,
+)
+from nbcatalog.oci import OCI_INDEX, REF_NAME_ANNOTATION, Descriptor, ManifestBlob
 from nbcatalog.refs import AnyRef, OciLayoutRef, validate_digest
 
 CHUNK = 1024 * 1024
@@ -59,19 +66,23 @@ def _open_blob(ref: AnyRef, digest: str, refused: type[NbcatalogError], bound: s
         raise refused(message, where=str(ref)) from None
 
 
-def _read_verified(ref: AnyRef, digest: str, cap: int, declared: int = 0) -> bytes:
-    """A whole blob of at most ``cap`` bytes (and of its ``declared`` size, when known), verified."""
-    handle, size = _open_blob(ref, digest, SizeLimitError, f"over the {cap}-byte cap")
+def _read_verified(ref: AnyRef, digest: str, cap: int, declared: int = 0, limit: str = "config_bytes") -> bytes:
+    """A whole blob of at most ``cap`` bytes (``limit``'s value) and of its ``declared`` size, verified."""
+    bounds = limits.current()
+    over = bounds.reached(limit, f"blob {digest} is over the limit")
+    handle, size = _open_blob(ref, digest, SizeLimitError, f"over the limit ({bounds.hint(limit)})")
     with handle:
         if size > cap:
-            raise SizeLimitError(f"blob {digest} is {size} bytes (cap {cap})", where=str(ref))
+            raise SizeLimitError(
+                bounds.reached(limit, f"blob {digest} of {size} bytes is over the limit"), where=str(ref)
+            )
         if declared and size > declared:
             raise DigestMismatchError(
                 f"blob {digest} is {size} bytes, longer than its declared {declared} bytes", where=str(ref)
             )
         raw = localfiles.read_at_most(handle, cap + 1, expected=size)  # it may grow meanwhile
     if len(raw) > cap:
-        raise SizeLimitError(f"blob {digest} is over the {cap}-byte cap", where=str(ref))
+        raise SizeLimitError(over, where=str(ref))
     algorithm = digest.partition(":")[0]
     computed = f"{algorithm}:{hashlib.new(algorithm, raw).hexdigest()}"
     if computed != digest:
@@ -88,14 +99,27 @@ class OciLayoutBackend:
     async def list_tags(self, repo: AnyRef) -> list[str]:
         index = await asyncio.to_thread(_read_index, repo)
         tags: list[str] = []
-        for entry in index["manifests"]:
-            name = (entry.get("annotations") or {}).get(REF_NAME_ANNOTATION)
+        for entry in self._entries(repo, index):
+            name = entry.annotations.get(REF_NAME_ANNOTATION)
             if name and name not in tags:
-                tags.append(str(name))
+                tags.append(name)
         return tags
 
+    @staticmethod
+    def _entries(ref: AnyRef, index: dict[str, Any]) -> list[Descriptor]:
+        """index.json's descriptors; one that is not a descriptor (a string, an object without a
+        digest) makes the whole index unreadable, naming the entry: a layout is the user's own files."""
+        entries = []
+        for number, entry in enumerate(index["manifests"]):
+            try:
+                entries.append(Descriptor.from_json(entry))
+            except RegistryError as exc:
+                where = str(_layout_dir(ref) / "index.json")
+                raise BadInputError(f"manifests[{number}]: {exc.message}", where=where) from None
+        return entries
+
     def _descriptor_for(self, ref: AnyRef, index: dict[str, Any]) -> Descriptor:
-        entries = [Descriptor.from_json(e) for e in index["manifests"]]
+        entries = self._entries(ref, index)
         if ref.digest:
             return next((d for d in entries if d.digest == ref.digest), Descriptor(OCI_INDEX, ref.digest, 0))
         if ref.tag is None and len(entries) == 1:
@@ -109,7 +133,9 @@ class OciLayoutBackend:
     async def get_manifest(self, ref: AnyRef) -> ManifestBlob:
         index = await asyncio.to_thread(_read_index, ref)
         descriptor = self._descriptor_for(ref, index)
-        raw = await asyncio.to_thread(_read_verified, ref, descriptor.digest, MAX_MANIFEST_BYTES, descriptor.size)
+        raw = await asyncio.to_thread(
+            _read_verified, ref, descriptor.digest, limits.current().manifest_bytes, descriptor.size, "manifest_bytes"
+        )
         media_type = descriptor.media_type
         if not media_type or descriptor.size == 0:
             try:

@@ -225,9 +225,9 @@ def hostile_layout(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.mark.parametrize(
     ("tag", "word"),
     [
-        ("huge-manifest", "cap"),
-        ("huge-config", "cap"),
-        ("zero-config", "cap"),
+        ("huge-manifest", "--limit manifest-bytes=N"),
+        ("huge-config", "--limit config-bytes=N"),
+        ("zero-config", "--limit config-bytes=N"),
         ("not-json", "JSON"),
         ("wrong-shape", "manifest"),
         ("list", "JSON object"),

@@ -245,6 +245,20 @@ def test_layout_index_linked_to_dev_zero_or_oversized(
     refused(cli(work, command, ref, "--no-cache"), index, "is 190.7 MiB, over the 16MiB limit for files")
 
 
+@pytest.mark.parametrize("command", ["tags", "inspect"])
+def test_layout_index_whose_manifests_are_not_descriptors(
+    work: Path, layout: tuple[Path, b.BuiltImage], command: str
+) -> None:
+    """Was an AttributeError ("internal error"): entries that are strings, or objects of the wrong shape."""
+    path, _ = layout
+    index = path / "index.json"
+    document = json.loads(index.read_text())
+    document["manifests"] = [*document["manifests"], "not an object", {"annotations": ["x"], "size": 1}]
+    index.write_text(json.dumps(document))
+    ref = f"oci:{path}" + ("" if command == "tags" else ":v1")
+    refused(cli(work, command, ref, "--no-cache"), index, "manifests[1]: malformed descriptor")
+
+
 @pytest.mark.parametrize("which", ["manifest", "config", "layer"])
 @pytest.mark.parametrize("make", ["dev-zero", "fifo"])
 def test_layout_blob_that_is_no_regular_file_is_refused_unread(
