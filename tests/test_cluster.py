@@ -634,3 +634,18 @@ def test_audit_cli_over_the_live_cluster_never_prints_a_secret(
     leaked = [secret for secret in SECRETS for output in outputs if secret in output]
     assert leaked == [] and kube.token not in "".join(outputs)
     assert {address[0] for address in connections} == {"127.0.0.1"}
+
+
+def test_an_alias_bomb_in_the_hub_values_is_a_problem_not_a_memory_error(kube: FakeKubeAPI, cluster: Cluster) -> None:
+    """Issue 14: the hub Secret's values are YAML from the cluster; their aliases are budgeted like a file's."""
+    from tests.reliability.test_hostile_files import billion_laughs
+
+    bomb = "hub:\n  cookieSecret: x\n" + billion_laughs("x-bomb")
+    kube.add({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "hub", "namespace": "jhub"},
+              "data": {"values.yaml": base64.b64encode(bomb.encode()).decode()}})  # fmt: skip
+    kube.add(deployment("hub", "jhub", {"app": "jupyterhub", "component": "hub"},
+                        [{"name": "secret", "secret": {"secretName": "hub"}}]))  # fmt: skip
+    readout = read_cluster_sources(cluster, ClusterOptions(hub_namespace="jhub"))
+    assert len(readout.problems) == 1
+    assert readout.problems[0].startswith("cluster:secret/jhub/hub")
+    assert "aliases" in readout.problems[0] and "yaml-alias-nodes" in readout.problems[0]
