@@ -96,15 +96,15 @@ class NbcatalogApp(App[int]):
         import asyncio
 
         from nbcatalog.lineage import catalog_lineage
-        from nbcatalog.tui.state import READ_DEADLINE_S
+        from nbcatalog.tui.state import no_answer, read_deadline
 
         self.lineage_busy = True
         self.changed()
         try:
-            async with asyncio.timeout(READ_DEADLINE_S):
+            async with asyncio.timeout(read_deadline()):
                 run = await catalog_lineage(self.session, self.document.catalog.images)
         except TimeoutError:
-            self.problem(self._blamed("lineage"), f"no answer for {READ_DEADLINE_S:.0f} s", reader="lineage")
+            self.problem(self._blamed("lineage"), no_answer(), reader="lineage")
             return
         finally:
             self.lineage_busy = False
@@ -121,7 +121,7 @@ class NbcatalogApp(App[int]):
     async def run_tag_facts(self) -> None:
         import asyncio
 
-        from nbcatalog.tui.state import READ_DEADLINE_S, host_problems
+        from nbcatalog.tui.state import host_problems, no_answer, read_deadline
 
         self.facts_busy = True
         try:
@@ -134,10 +134,10 @@ class NbcatalogApp(App[int]):
                 self.problem(host, error, title="Listing tags failed", reader="tags")
             self.changed()
             try:
-                async with asyncio.timeout(READ_DEADLINE_S):
+                async with asyncio.timeout(read_deadline()):
                     findings = await audit_catalog(self.session, self.document)
             except TimeoutError:
-                self.problem(self._blamed("audit"), f"no answer for {READ_DEADLINE_S:.0f} s", reader="audit")
+                self.problem(self._blamed("audit"), no_answer(), reader="audit")
                 return
             self._answered("audit")
             self.facts = AppFacts(tags, findings_by_entry(self.document, findings), findings)

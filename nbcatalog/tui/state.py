@@ -22,11 +22,20 @@ if TYPE_CHECKING:
     from nbcatalog.session import Session
 
 
-#: The longest the app waits for one read (a tag list, the lineage, the audit) before it says the
-#: registry gave no answer: a registry that accepts connections and never answers must surface, not
-#: spin. Per request the CLI's timeouts and retry policy apply as they are (the app's Session is built
-#: from the same options).
-READ_DEADLINE_S = 90.0
+def read_deadline() -> float:
+    """The longest the app waits for one read (a tag list, the lineage, the audit): the app's
+    ``command-seconds``, as each of its reads is what a command is on the CLI. A registry that
+    accepts connections and never answers surfaces sooner, at the registry layer's
+    ``request-seconds`` (``nbcatalog.limits``), with the same line the CLI prints."""
+    from nbcatalog import limits
+
+    return limits.current().command_seconds
+
+
+def no_answer() -> str:
+    from nbcatalog import limits
+
+    return f"no answer after {limits.name_value(limits.current(), 'command_seconds')}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,10 +89,10 @@ async def tag_status(session: Session, image: CatalogImage) -> TagStatus:
 
     host = image.ref.registry
     try:
-        async with asyncio.timeout(READ_DEADLINE_S):
+        async with asyncio.timeout(read_deadline()):
             tags = await session.list_tags(image.ref.repo_only())
     except TimeoutError:
-        return TagStatus(error=f"no answer for {READ_DEADLINE_S:.0f} s", tag=image.tag, host=host)
+        return TagStatus(error=no_answer(), tag=image.tag, host=host)
     except NbcatalogError as exc:
         return TagStatus(error=str(exc), tag=image.tag, host=host)
     try:
