@@ -15,6 +15,7 @@ exhaust a laptop.
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
 import os
 import re
@@ -48,7 +49,7 @@ class Limits:
     # -- counts ---------------------------------------------------------------------------------
     tag_pages: int = _limit(1000, "count", "pages of one repository's tag list")
     tags: int = _limit(200_000, "count", "tags in one repository's tag list")
-    requests: int = _limit(50_000, "count", "registry requests one command (or one app session) makes")
+    requests: int = _limit(50_000, "count", "registry requests one command (in the app: one read) makes")
     redirects: int = _limit(10, "count", "redirects followed by one request")
     lineage_scan_tags: int = _limit(
         1000, "count", "tags of one candidate parent repository that lineage tries (--exhaustive: all)"
@@ -200,3 +201,20 @@ def configure(limits: Limits | None) -> None:
     """Set the limits for this process (None: back to defaults and environment, read afresh)."""
     global _active
     _active = limits
+
+
+#: The ``requests`` count of one piece of work. The CLI runs one command per process and counts on
+#: the registry client; each of the app's reads (a worker: a task and the tasks it starts) starts
+#: its own with :func:`fresh_request_budget`, so a day in the app is not one command's budget, and
+#: two reads at once do not reset each other's.
+_request_budget: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("request_budget", default=None)
+
+
+def fresh_request_budget() -> None:
+    """From here on, in this task and those it starts, requests count from zero against ``requests``."""
+    _request_budget.set([0])
+
+
+def request_budget() -> list[int] | None:
+    """The counter of the work in progress (one element, mutable), or None outside any."""
+    return _request_budget.get()

@@ -252,12 +252,18 @@ class DistributionClient:
         raise AssertionError("unreachable")
 
     def _count_request(self, where: str) -> None:
+        """One more request against ``limits.requests``: this work's budget (an app read), else the
+        client's (one CLI command)."""
         cap = limits.current().requests
-        if self.requests_sent >= cap:
+        budget = limits.request_budget()
+        sent = self.requests_sent if budget is None else budget[0]
+        if sent >= cap:
             raise RegistryError(
                 limits.current().reached("requests", f"stopped after {cap} registry requests"), where=where
             )
         self.requests_sent += 1
+        if budget is not None:
+            budget[0] += 1
 
     def _note_rate_limit(self, host: str, response: httpx.Response) -> None:
         limit, remaining = (

@@ -20,6 +20,7 @@ from textual.worker import Worker, WorkerState
 from nbcatalog.catalog import CatalogDocument
 from nbcatalog.catalog.document import ChangedOnDiskError
 from nbcatalog.errors import NbcatalogError
+from nbcatalog.limits import fresh_request_budget
 from nbcatalog.lineage import LineageEntry
 from nbcatalog.safetext import safe_text
 from nbcatalog.session import Session, SessionOptions
@@ -93,6 +94,7 @@ class NbcatalogApp(App[int]):
 
     @work(exclusive=True, group="lineage", exit_on_error=False, description="inferring the lineage")
     async def run_lineage(self) -> None:
+        fresh_request_budget()  # this read's own count against the requests limit
         import asyncio
 
         from nbcatalog.lineage import catalog_lineage
@@ -119,6 +121,7 @@ class NbcatalogApp(App[int]):
 
     @work(exclusive=True, group="facts", exit_on_error=False, description="listing tags and auditing")
     async def run_tag_facts(self) -> None:
+        fresh_request_budget()  # this read's own count against the requests limit
         import asyncio
 
         from nbcatalog.tui.state import host_problems, no_answer, read_deadline

@@ -124,5 +124,5 @@ def test_the_limits_page_lists_every_limit_with_its_default_option_and_variable(
     for info in limits.table():
         row = next((line for line in lines if line.startswith(f"| `{info.option}` |")), None)
         assert row is not None, f"docs/limits.md has no row for {info.option}"
-        assert f"| {limits.format_value(info.kind, info.default)} |" in row, f"{info.option}: default differs"
+        assert f"| {limits.format_value(info.kind, info.default)} | {info.what} |" in row, f"{info.option} differs"
         assert f"`--limit {info.option}=N`" in row and f"`{info.variable}`" in row

@@ -320,3 +320,40 @@ def test_credentials_never_go_in_the_clear_to_a_token_realm_on_another_host(home
     result.assert_clean_failure(1)
     assert "not sent in the clear" in result.error and "http://tokens.example.com" in result.error
     assert "s3cret" not in result.err + result.out
+
+
+def test_each_read_of_the_app_counts_its_own_requests() -> None:
+    """The CLI counts requests per command; the app, per read (a worker and the tasks it starts):
+    a long session is not one command's budget, and reads at once do not reset each other."""
+    import asyncio
+
+    from nbcatalog import limits
+    from nbcatalog.errors import RegistryError
+    from nbcatalog.refs import parse_reference
+    from nbcatalog.session import Session, SessionOptions
+
+    async def main(host: str) -> list[str]:
+        repo = parse_reference(f"{host}/hostile/app")
+        async with Session(SessionOptions(cache_dir=None)) as session:
+
+            async def read() -> str:
+                limits.fresh_request_budget()
+                try:
+                    await session.list_tags(repo)
+                except RegistryError as exc:
+                    return exc.message
+                return "ended"
+
+            first = await read()
+            together = await asyncio.gather(asyncio.create_task(read()), asyncio.create_task(read()))
+            return [first, *together]
+
+    limits.configure(limits.Limits().replace(requests=30))
+    try:
+        with hostile_server(lambda s: s.add("GET", r"/tags/list$", _endless_pages)) as server:
+            outcomes = asyncio.run(main(server.host))
+            pages = server.asked["GET /v2/hostile/app/tags/list"]
+    finally:
+        limits.configure(None)
+    assert all(outcome.startswith("stopped after 30 registry requests") for outcome in outcomes), outcomes
+    assert pages == 3 * 30 - 1  # the /v2/ ping is the first read's 30th

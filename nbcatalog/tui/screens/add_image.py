@@ -14,6 +14,7 @@ from textual.widgets.option_list import Option
 
 from nbcatalog.catalog import KINDS
 from nbcatalog.errors import NbcatalogError
+from nbcatalog.limits import fresh_request_budget
 from nbcatalog.refs import parse_reference
 from nbcatalog.safetext import safe_rich_text
 from nbcatalog.tui.screens.base import AppScreenMixin
@@ -62,6 +63,7 @@ class AddImageScreen(AppScreenMixin, ModalScreen[dict[str, Any] | None]):
 
     @work(exclusive=True, exit_on_error=False, group="add-tags")
     async def list_tags(self, repository: str, wanted: str | None) -> None:
+        fresh_request_budget()  # this read's own count against the requests limit
         try:
             tags = await self.nb_app.session.list_tags(parse_reference(repository))
         except NbcatalogError as exc:

@@ -15,6 +15,7 @@ from textual.widgets import Button, Footer, Input, Label, LoadingIndicator, Opti
 from textual.widgets.option_list import Option
 
 from nbcatalog.errors import NbcatalogError
+from nbcatalog.limits import fresh_request_budget
 from nbcatalog.refs import AnyRef
 from nbcatalog.safetext import safe_rich_text, safe_text
 from nbcatalog.tui.screens.base import AppScreenMixin
@@ -252,6 +253,7 @@ class TagPickerScreen(AppScreenMixin, ModalScreen[str | None]):
 
     @work(exclusive=True, exit_on_error=False, group="tag-picker")
     async def load_tags(self) -> None:
+        fresh_request_budget()  # this read's own count against the requests limit
         try:
             tags = await self.nb_app.session.list_tags(self.repo)
         except NbcatalogError as exc:

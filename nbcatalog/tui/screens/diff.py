@@ -16,6 +16,7 @@ from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Sel
 from nbcatalog.catalog.lookup import reference_for
 from nbcatalog.diff import CHANGE_KINDS, Change
 from nbcatalog.errors import NbcatalogError
+from nbcatalog.limits import fresh_request_budget
 from nbcatalog.packages.model import ECOSYSTEMS
 from nbcatalog.safetext import safe_rich_text, safe_text
 from nbcatalog.tui.messages import LayerProgressed
@@ -103,6 +104,7 @@ class DiffScreen(AppScreenMixin, Screen[None]):
 
     @work(exclusive=True, group="diff", exit_on_error=False, description="comparing the images")
     async def compare(self, a_text: str, b_text: str) -> None:
+        fresh_request_budget()  # this read's own count against the requests limit
         from nbcatalog.diff import diff_packages
         from nbcatalog.packages.image import image_packages
         from nbcatalog.refs import parse_reference

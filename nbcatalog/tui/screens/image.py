@@ -25,6 +25,7 @@ from textual.widgets import (
 
 from nbcatalog.cli.output import human_size, short_digest
 from nbcatalog.errors import NbcatalogError
+from nbcatalog.limits import fresh_request_budget
 from nbcatalog.packages.model import ECOSYSTEMS, Package
 from nbcatalog.refs import AnyRef, parse_reference
 from nbcatalog.safetext import safe_rich_text, safe_text
@@ -158,6 +159,7 @@ class ImageScreen(AppScreenMixin, Screen[None]):
 
     @work(exclusive=True, group="image-tags", exit_on_error=False, description="reading the tags")
     async def load_tags(self) -> None:
+        fresh_request_budget()  # this read's own count against the requests limit
 
         assert self.ref is not None
         session = self.nb_app.session
@@ -184,6 +186,7 @@ class ImageScreen(AppScreenMixin, Screen[None]):
     @work(exclusive=True, group="tag-details", exit_on_error=False, description="reading tag details")
     async def load_more_details(self) -> None:
         """Details (digest, date, size) for the tags a filter or an unfolded family brings on screen."""
+        fresh_request_budget()  # this read's own count against the requests limit
         assert self.ref is not None
         known = {detail.tag for detail in self.details}
         wanted = [tag for tag in self._visible_tags() if tag not in known][:MAX_TAG_DETAILS]
@@ -380,6 +383,7 @@ class ImageScreen(AppScreenMixin, Screen[None]):
 
     @work(exclusive=True, group="image-inspect", exit_on_error=False, description="inspecting the image")
     async def load_inspect(self) -> None:
+        fresh_request_budget()  # this read's own count against the requests limit
         from nbcatalog.imageinfo import inspect_image
 
         assert self.ref is not None
@@ -467,6 +471,7 @@ class ImageScreen(AppScreenMixin, Screen[None]):
 
     @work(exclusive=True, group="image-packages", exit_on_error=False, description="scanning the packages")
     async def scan_packages(self) -> None:
+        fresh_request_budget()  # this read's own count against the requests limit
         from nbcatalog.cuda import cuda_to_json, detect_cuda_in_config
         from nbcatalog.packages.image import image_packages
 
