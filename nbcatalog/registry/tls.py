@@ -69,6 +69,12 @@ def verified_context(ca_cert: str | None) -> LazyTrustContext:
     keylog = os.environ.get("SSLKEYLOGFILE")
     if keylog:
         context.keylog_filename = keylog
-    if ca_cert:
-        context.load_verify_locations(cafile=ca_cert)
+    if ca_cert:  # read as any user file is: a regular file within file-bytes, never /dev/zero whole
+        from nbcatalog.localfiles import read_bytes
+
+        pem = read_bytes(ca_cert, what="the CA certificate")
+        try:
+            context.load_verify_locations(cadata=pem.decode("ascii"))
+        except UnicodeDecodeError:  # DER
+            context.load_verify_locations(cadata=pem)
     return context

@@ -341,3 +341,23 @@ def test_a_cache_row_of_the_wrong_shape_is_a_warning_and_the_right_answer(work: 
         assert db.execute("SELECT payload FROM layers").fetchone()[0] == good  # read again and replaced
     third = cli(work, *args)
     assert third.code == 0 and "malformed" not in third.err
+
+
+@pytest.mark.parametrize("make", ["dev-zero", "fifo", "huge"])
+def test_a_ca_certificate_that_is_no_regular_file_or_too_big_is_one_line(tmp_path: Path, make: str) -> None:
+    """--ca-cert is read at once (a bad one is reported before any request): as a user file."""
+    from nbcatalog.errors import BadInputError
+    from nbcatalog.session import Session, SessionOptions
+
+    path = tmp_path / "ca.pem"
+    if make == "dev-zero":
+        path.symlink_to("/dev/zero")
+    elif make == "fifo":
+        os.mkfifo(path)
+    else:
+        with path.open("wb") as handle:
+            handle.truncate(64 << 20)
+    session = Session(SessionOptions(ca_cert=str(path), cache_dir=None))
+    with pytest.raises(BadInputError) as caught:
+        session.client("verified")
+    assert str(path) in str(caught.value)
