@@ -357,3 +357,20 @@ def test_each_read_of_the_app_counts_its_own_requests() -> None:
         limits.configure(None)
     assert all(outcome.startswith("stopped after 30 registry requests") for outcome in outcomes), outcomes
     assert pages == 3 * 30 - 1  # the /v2/ ping is the first read's 30th
+
+
+# -- 1. terminal injection, from a registry's own answers ----------------------------------------------
+
+
+def test_tag_names_a_registry_sends_are_printed_escaped(home: dict[str, str]) -> None:
+    """The probe's example: a tag named ESC ] 0 ; PWNED BEL retitled the admin's terminal. Real
+    registries refuse such names; a hostile one sends them anyway, in the tag list and in errors."""
+    evil = ["\x1b]0;PWNED\x07", "ok\x1b[2K\rfaked: 0 errors", "\x9b31mred", "v1\u202e0.1", "[red]x[/red]"]
+    with hostile_server(lambda s: s.add("GET", r"/tags/list$", lambda r: r.json(200, {"tags": evil}))) as server:
+        plain = run("tags", f"{server.host}/hostile/app", env=home)
+        as_json = run("tags", f"{server.host}/hostile/app", "--json", env=home)
+    assert plain.code == 0, plain.err
+    for text in (plain.out, plain.err, as_json.out):
+        assert not any(ch in text for ch in "\x1b\x07\x9b\r\u202e"), repr(text)
+    assert "\\x1b]0;PWNED\\x07" in plain.out and "\\u202e" in plain.out
+    assert [t["tag"] for t in json.loads(as_json.out)["tags"]] == evil  # exactly what was sent
