@@ -69,11 +69,18 @@ def _strings(value: Any) -> bool:
 
 
 def _package_row(row: Any) -> bool:
-    """``Package.to_row``: ecosystem, name, version, location, extra."""
+    """``Package.to_row``: ecosystem, name, version, location, extra.
+
+    Spelt out rather than ``all(...)`` over a generator: it runs once per cached package, thousands
+    of times in a warm ``packages``, and this is several times faster.
+    """
     return (
         isinstance(row, list)
         and len(row) == 5
-        and all(isinstance(item, str) for item in row[:4])
+        and isinstance(row[0], str)
+        and isinstance(row[1], str)
+        and isinstance(row[2], str)
+        and isinstance(row[3], str)
         and (row[4] is None or isinstance(row[4], dict))
     )
 

@@ -8,22 +8,63 @@ changes the round-trip document in place, validates it and writes it atomically,
 comments, key order and quoting survive.
 """
 
-from nbcatalog.catalog.document import CatalogDocument
-from nbcatalog.catalog.model import (
-    EXPORT_FORMATS,
-    KINDS,
-    NAME_RE,
-    TAG_POLICIES,
-    Catalog,
-    CatalogImage,
-    GpuClass,
-    GpuConfig,
-    GpuMode,
-    Kind,
-    KubeflowOptions,
-    RegistryConfig,
-)
-from nbcatalog.catalog.validate import catalog_from_data, load_catalog
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from nbcatalog.catalog.document import CatalogDocument
+    from nbcatalog.catalog.model import (
+        EXPORT_FORMATS,
+        KINDS,
+        NAME_RE,
+        TAG_POLICIES,
+        Catalog,
+        CatalogImage,
+        GpuClass,
+        GpuConfig,
+        GpuMode,
+        Kind,
+        KubeflowOptions,
+        RegistryConfig,
+    )
+    from nbcatalog.catalog.validate import catalog_from_data, load_catalog
+
+#: Where each name lives, imported on first use: ``nbcatalog.catalog.lookup`` (every ``packages``,
+#: ``diff`` and ``inspect`` run) must not pay for the YAML loader and the validator.
+_HOMES = {
+    "CatalogDocument": "document",
+    **dict.fromkeys(
+        (
+            "EXPORT_FORMATS",
+            "KINDS",
+            "NAME_RE",
+            "TAG_POLICIES",
+            "Catalog",
+            "CatalogImage",
+            "GpuClass",
+            "GpuConfig",
+            "GpuMode",
+            "Kind",
+            "KubeflowOptions",
+            "RegistryConfig",
+        ),
+        "model",
+    ),
+    "catalog_from_data": "validate",
+    "load_catalog": "validate",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "EXPORT_FORMATS",

@@ -6,10 +6,13 @@ The CLI (``packages``, ``diff``, ``inspect``) and the terminal app read it the s
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
-from nbcatalog.catalog.model import Catalog
 from nbcatalog.errors import InvalidReferenceError
 from nbcatalog.refs import AnyRef, parse_reference
+
+if TYPE_CHECKING:
+    from nbcatalog.catalog.model import Catalog
 
 _CATALOG_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 #: Docker's tag grammar: no ``/``, so ``host:port/repo:tag`` is never ``NAME:TAG``.

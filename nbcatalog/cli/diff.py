@@ -71,19 +71,24 @@ def run(args: argparse.Namespace) -> int:
     ref_b = resolve_argument(args.reference_b, args.catalog)
     progress = progress_for(args)
 
-    async def work() -> tuple[ImagePackages, ImagePackages]:
+    found: list[ImagePackages] = []
+
+    async def work() -> None:
+        # Beside the task, not its result: asyncio.run (3.11) formats that repr, every package in it.
         async with open_session(args) as session:
-            a, b = await asyncio.gather(
-                image_packages(session, ref_a, args.ecosystem, progress=progress),
-                image_packages(session, ref_b, args.ecosystem, progress=progress),
+            found.extend(
+                await asyncio.gather(
+                    image_packages(session, ref_a, args.ecosystem, progress=progress),
+                    image_packages(session, ref_b, args.ecosystem, progress=progress),
+                )
             )
-            return a, b
 
     try:
-        a, b = run_bounded(work())
+        run_bounded(work())
     finally:
         if progress is not None:
             progress.clear()
+    a, b = found
     print_warnings(a.warnings + [w for w in b.warnings if w not in a.warnings])
     changes = diff_packages(a.packages, b.packages)
     if args.json:

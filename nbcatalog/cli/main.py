@@ -11,12 +11,10 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Literal, NoReturn, Protocol
+from typing import Literal, NamedTuple, NoReturn, Protocol
 
 from nbcatalog import __version__
 from nbcatalog.errors import EXIT_FAILED, BadInputError, NbcatalogError
-from nbcatalog.oci import Platform
 
 #: name -> (module, one-line help). A command module defines ``add_arguments`` and ``run``.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -38,6 +36,34 @@ class CommandModule(Protocol):
     def run(self, args: argparse.Namespace) -> int: ...
 
 
+def _terminal_columns() -> int:
+    """``shutil.get_terminal_size().columns``: argparse imports shutil for it, and bz2 and lzma come
+    with shutil, ~3 ms of every command's start for a number."""
+    try:
+        columns = int(os.environ.get("COLUMNS", "0"))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns or 80
+
+
+class _HelpFormatter(argparse.HelpFormatter):
+    """argparse's own layout, at the width it would pick, found without importing shutil."""
+
+    def __init__(
+        self, prog: str, indent_increment: int = 2, max_help_position: int = 24, width: int | None = None
+    ) -> None:
+        super().__init__(prog, indent_increment, max_help_position, _terminal_columns() - 2 if width is None else width)
+
+
+class _RawDescriptionFormatter(_HelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """The top-level help: the command table in the epilog keeps its lines."""
+
+
 class _Parser(argparse.ArgumentParser):
     """Bad usage is one line naming the option at fault and exit code 2, like every other bad input."""
 
@@ -45,12 +71,13 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"nbcatalog: error: {message} (see `{self.prog} --help`)\n")
 
 
-@dataclass(frozen=True, slots=True)
-class GlobalOption:
+class GlobalOption(NamedTuple):
     """One global option and the environment variable that sets it when the flag is not given.
 
     One table, so the parser, the environment and the documentation (checked by the docs tests)
-    cannot drift apart. A flag always beats its variable; an empty variable counts as unset.
+    cannot drift apart. A flag always beats its variable; an empty variable counts as unset. A
+    named tuple, not a dataclass: ``dataclasses`` (and the ``inspect`` it imports) would be a
+    quarter of ``nbcatalog --help``.
     """
 
     flag: str
@@ -155,6 +182,8 @@ def apply_environment(args: argparse.Namespace) -> argparse.Namespace:
 
 
 def _check_platform(text: str, where: str) -> None:
+    from nbcatalog.oci import Platform  # not for --help: oci brings hashlib, json and dataclasses
+
     try:
         Platform.parse(text)
     except ValueError as exc:
@@ -181,7 +210,7 @@ def _top_parser() -> argparse.ArgumentParser:
         prog="nbcatalog",
         description="Curate the notebook images your JupyterHub and Kubeflow users may spawn.",
         epilog=f"commands:\n{lines}\n\nWith no command, the terminal app opens on the catalog.",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=_RawDescriptionFormatter,
     )
     parser.add_argument("--version", action="version", version=f"nbcatalog {__version__}")
     add_global_options(parser)
@@ -199,7 +228,7 @@ def parse(argv: Sequence[str]) -> tuple[argparse.Namespace, CommandModule | None
         top.error(f"unknown command {args.command!r} (choose from {', '.join(COMMANDS)})")
     module_name, text = COMMANDS[args.command]
     module: CommandModule = importlib.import_module(module_name)
-    sub = _Parser(prog=f"nbcatalog {args.command}", description=text)
+    sub = _Parser(prog=f"nbcatalog {args.command}", description=text, formatter_class=_HelpFormatter)
     module.add_arguments(sub)
     add_global_options(sub, suppress=True)
     sub.parse_args(args.rest, namespace=args)

@@ -9,11 +9,10 @@ newline, tab and the colour codes :func:`style` itself writes.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TextIO, cast
 
 from nbcatalog.safetext import json_text, safe_text
@@ -34,7 +33,91 @@ class Styled(str):
 
 def print_json(document: Any) -> None:
     """Exactly one JSON document on stdout; no raw C1 or bidi control, and it still round-trips."""
-    sys.stdout.write(json_text(json.dumps(document, indent=2, ensure_ascii=False)) + "\n")
+    sys.stdout.write(json_text(indented_json(document)) + "\n")
+
+
+#: Types the C encoder writes as one token: a container holding only these is written in one call.
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+_FLAT_ENCODERS: dict[int, Callable[[Any], str]] = {}
+
+
+class _Unusual(Exception):
+    """A mapping key that is not a string: left to ``json`` itself."""
+
+
+def indented_json(document: Any) -> str:
+    """``json.dumps(document, indent=2, ensure_ascii=False)``, byte for byte, at about twice its speed.
+
+    CPython's C encoder cannot indent, so ``indent`` runs the pure-Python one: ~12 ms for 2,300
+    packages, half of what a warm ``packages --json`` spends after its imports. Here the
+    nesting is walked in Python and every container of scalars (a package, a list of packages) is one
+    C-encoder call, its item separator carrying the line break and the indent. That works because
+    the encoder escapes every newline inside a string: a raw newline is always a separator.
+    """
+    import json
+
+    try:
+        parts: list[str] = []
+        _write_json(document, 0, parts)
+    except _Unusual:
+        return json.dumps(document, indent=2, ensure_ascii=False)
+    return "".join(parts)
+
+
+def _flat_encoder(depth: int) -> Callable[[Any], str]:
+    """Compact JSON but for the item separator, which starts a new line indented to ``depth``."""
+    encoder = _FLAT_ENCODERS.get(depth)
+    if encoder is None:
+        import json
+
+        encoder = json.JSONEncoder(ensure_ascii=False, separators=(",\n" + "  " * depth, ": ")).encode
+        _FLAT_ENCODERS[depth] = encoder
+    return encoder
+
+
+def _flat(values: Iterable[Any]) -> bool:
+    return _SCALARS.issuperset(map(type, values))
+
+
+def _write_json(value: Any, depth: int, parts: list[str]) -> None:
+    end, inner = "\n" + "  " * depth, "\n" + "  " * (depth + 1)
+    if isinstance(value, dict):
+        if not value:
+            parts.append("{}")
+        elif _flat(value.values()):
+            parts.append("{" + inner + _flat_encoder(depth + 1)(value)[1:-1] + end + "}")
+        else:
+            from json.encoder import encode_basestring
+
+            separator = "{" + inner
+            for key, item in value.items():
+                if not isinstance(key, str):
+                    raise _Unusual
+                parts.append(separator + encode_basestring(key) + ": ")
+                _write_json(item, depth + 1, parts)
+                separator = "," + inner
+            parts.append(end + "}")
+    elif isinstance(value, list | tuple):
+        if not value:
+            parts.append("[]")
+        elif _flat(value):
+            parts.append("[" + inner + _flat_encoder(depth + 1)(value)[1:-1] + end + "]")
+        elif all(type(item) is dict and item and _flat(item.values()) for item in value):
+            # Packages, tags: one call for the whole list, items at depth + 2. Only between two
+            # items does a separator follow "}" (a scalar never ends in one) and precede "{".
+            deeper = inner + "  "
+            text = _flat_encoder(depth + 2)(value)[2:-2]
+            text = text.replace("}," + deeper + "{", inner + "}," + inner + "{" + deeper)
+            parts.append("[" + inner + "{" + deeper + text + inner + "}" + end + "]")
+        else:
+            separator = "[" + inner
+            for item in value:
+                parts.append(separator)
+                _write_json(item, depth + 1, parts)
+                separator = "," + inner
+            parts.append(end + "]")
+    else:
+        parts.append(_flat_encoder(0)(value))
 
 
 def use_colour(stream: TextIO) -> bool:

@@ -123,23 +123,26 @@ def _print_human(result: ImagePackages) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-
     from nbcatalog.cli.common import open_session, run_bounded
     from nbcatalog.cli.output import print_json
     from nbcatalog.packages.image import image_packages
 
     ref = resolve_argument(args.reference, args.catalog)
     progress = progress_for(args)
+    found: list[ImagePackages] = []
 
-    async def work() -> ImagePackages:
+    async def work() -> None:
+        # Handed out beside the task, not as its result: on Python 3.11 ``asyncio.run`` formats the
+        # main task's repr (result included: every package, twice, ~10 ms) when it restores SIGINT.
         async with open_session(args) as session:
-            return await image_packages(session, ref, args.ecosystem, progress=progress)
+            found.append(await image_packages(session, ref, args.ecosystem, progress=progress))
 
     try:
-        result = run_bounded(work())
+        run_bounded(work())
     finally:
         if progress is not None:
             progress.clear()
+    result = found[0]
     print_warnings(result.warnings)
     if args.json:
         doc: dict[str, Any] = result.to_json()
