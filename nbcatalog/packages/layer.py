@@ -10,11 +10,12 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from nbcatalog.packages.decompress import Decompressor
 from nbcatalog.packages.model import Package, ParsedFile
-from nbcatalog.packages.tarscan import TarScanner, WantFn
+
+if TYPE_CHECKING:  # imported when a layer is read: a warm run only decodes cached results
+    from nbcatalog.packages.tarscan import WantFn
 
 T = TypeVar("T")
 
@@ -41,6 +42,9 @@ class LayerReader(Generic[T]):
         keep_symlink: Callable[[str], bool] | None = None,
         where: str = "layer",
     ) -> None:
+        from nbcatalog.packages.decompress import Decompressor
+        from nbcatalog.packages.tarscan import TarScanner
+
         self.result: LayerResult[T] = LayerResult()
         self._convert = convert
         # Pieces go straight from the decompressor to the scanner: memory stays bounded by a piece.

@@ -1,8 +1,8 @@
 """A layer walk in its own thread, fed through a small bounded queue.
 
-The event loop then only moves bytes (download and digest), while decompression, which releases the
-GIL, and the tar scan run beside it: on two cores the download and the walk overlap instead of
-taking turns. The queue bounds memory to a few batches per layer.
+The event loop then only moves bytes (the backend hashes them off the loop too), while
+decompression, which releases the GIL, and the tar scan run beside it: on two cores the download and
+the walk overlap instead of taking turns. The queue bounds memory to a few batches per layer.
 """
 
 from __future__ import annotations
