@@ -51,6 +51,9 @@ class Limits:
     tags: int = _limit(200_000, "count", "tags in one repository's tag list")
     requests: int = _limit(50_000, "count", "registry requests one command (in the app: one read) makes")
     redirects: int = _limit(10, "count", "redirects followed by one request")
+    registry_concurrency: int = _limit(
+        32, "count", "requests in flight to one registry host (it starts at 16 and adapts; loopback at most 16)"
+    )
     lineage_scan_tags: int = _limit(
         1000, "count", "tags of one candidate parent repository that lineage tries (--exhaustive: all)"
     )

@@ -33,6 +33,12 @@ from nbcatalog.registry.tagfilter import visible_tags
 if TYPE_CHECKING:
     import httpx
 
+    from nbcatalog.registry.hoststate import HostStore
+    from nbcatalog.registry.pacing import HostPacer
+
+#: Connections of one client (every host together) when each host's concurrency adapts.
+_POOL_CONNECTIONS = 64
+
 
 def default_cache_dir() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
@@ -47,7 +53,9 @@ class SessionOptions:
     #: None means ``--no-cache``.
     cache_dir: Path | None = field(default_factory=default_cache_dir)
     ca_cert: str | None = None
-    concurrency: int = 8
+    #: Requests in flight per registry host; None: adaptive (:mod:`nbcatalog.registry.pacing`).
+    #: Also bounds layer downloads and skopeo processes (8 when None).
+    concurrency: int | None = None
     #: Seconds a read may wait for data; None: ``limits.stall_seconds``.
     timeout: float | None = None
     include_signature_tags: bool = False
@@ -103,7 +111,9 @@ def _ssl_context(ca_cert: str | None) -> ssl.SSLContext:
 class Session:
     def __init__(self, options: SessionOptions | None = None) -> None:
         self.options = options or SessionOptions()
-        self.limiter = asyncio.Semaphore(self.options.concurrency)
+        self.limiter = asyncio.Semaphore(self.options.concurrency or 8)
+        self._pacers: dict[str, HostPacer] = {}
+        self._host_store: HostStore | None = None
         self._clients: dict[str, httpx.AsyncClient] = {}
         self._catalog_insecure: set[str] | None = None
         self._backends: dict[str, RegistryBackend] = {}
@@ -123,6 +133,45 @@ class Session:
             await backend.aclose()
         for client in self._clients.values():
             await client.aclose()
+        self._save_host_state()
+
+    def _save_host_state(self) -> None:
+        """Pings and tokens of this session, for the next command (see :mod:`.registry.hoststate`)."""
+        backend = self._backends.get("httpx")
+        cache_dir = self.options.cache_dir
+        if backend is None or cache_dir is None:
+            return
+        import time
+
+        from nbcatalog.registry.distribution import DistributionClient
+        from nbcatalog.registry.hoststate import HostRecord, HostStore
+
+        assert isinstance(backend, DistributionClient)
+        challenges, tokens = backend.auth.learnt()
+        now = time.time()
+        records = {}
+        for host, base in backend.pinged.items():
+            challenge = challenges.get(host)
+            records[host] = HostRecord(
+                base,
+                challenge.scheme if challenge else None,
+                challenge.realm if challenge else None,
+                challenge.service if challenge else None,
+                now,
+            )
+        forgotten = backend.forgotten - records.keys()
+        for host, old in (self._host_store.hosts() if self._host_store else {}).items():
+            challenge = challenges.get(host)
+            if challenge is None or host in records or host in forgotten:
+                continue
+            if (challenge.scheme, challenge.realm, challenge.service) != (
+                old.challenge_scheme,
+                old.challenge_realm,
+                old.challenge_service,
+            ):  # the host now answers with another challenge: keep that one (and the ping's age)
+                records[host] = HostRecord(old.base, challenge.scheme, challenge.realm, challenge.service, old.saved)
+        if records or forgotten or tokens:
+            (self._host_store or HostStore(cache_dir)).save(records, forgotten, tokens)
 
     # -- plumbing ----------------------------------------------------------------------------------
 
@@ -131,7 +180,11 @@ class Session:
 
         from nbcatalog.registry.transport import RegistryClient, asyncio_transport
 
-        limits = httpx.Limits(max_connections=self.options.concurrency * 2, max_keepalive_connections=32)
+        # every host has its own pacer: the pool only bounds them all together
+        fixed = self.options.concurrency
+        limits = httpx.Limits(
+            max_connections=fixed * 2 if fixed else _POOL_CONNECTIONS, max_keepalive_connections=_POOL_CONNECTIONS
+        )
         stall = self.options.timeout or current_limits().stall_seconds
         timeout = httpx.Timeout(stall, connect=min(10.0, stall))
         return RegistryClient(
@@ -170,6 +223,20 @@ class Session:
             self._catalog_insecure = loader() if loader else set()
         return host in self._catalog_insecure
 
+    def pacer(self, host: str) -> HostPacer:
+        """The one pacer of ``host``'s requests, shared by every request of this session."""
+        pacer = self._pacers.get(host)
+        if pacer is None:
+            from nbcatalog.registry.pacing import HostPacer, ceiling_for
+
+            pacer = self._pacers[host] = HostPacer(*ceiling_for(host, self.options.concurrency))
+        return pacer
+
+    @property
+    def concurrency_peaks(self) -> dict[str, int]:
+        """The most requests each host had in flight at once (for benchmarks and tests)."""
+        return {host: pacer.peak for host, pacer in self._pacers.items()}
+
     def backend_for(self, ref: AnyRef) -> RegistryBackend:
         kind = "oci" if isinstance(ref, OciLayoutRef) else self.options.backend
         if kind not in self._backends:
@@ -186,16 +253,32 @@ class Session:
 
             cert_dir = str(Path(self.options.ca_cert).parent) if self.options.ca_cert else None
             return SkopeoBackend(limiter=self.limiter, is_insecure=self.is_insecure, cert_dir=cert_dir)
-        from nbcatalog.registry.auth import RegistryAuth
+        from nbcatalog.registry.auth import Challenge, RegistryAuth
         from nbcatalog.registry.credentials import find_credentials
         from nbcatalog.registry.distribution import DistributionClient
 
+        auth = RegistryAuth(find_credentials)
+        remembered: dict[str, str] = {}
+        if self.options.cache_dir is not None:
+            from nbcatalog.registry.hoststate import HostStore
+
+            self._host_store = store = HostStore(self.options.cache_dir)
+            hosts = store.hosts()
+            remembered = {host: record.base for host, record in hosts.items()}
+            challenges = {
+                host: Challenge(record.challenge_scheme, record.challenge_realm or "", record.challenge_service)
+                for host, record in hosts.items()
+                if record.challenge_scheme
+            }
+            auth.remember(challenges, store.tokens())
         return DistributionClient(
             clients=self.client,
             is_insecure=self.is_insecure,
-            auth=RegistryAuth(find_credentials),
+            auth=auth,
             limiter=self.limiter,
+            pacer=self.pacer,
             policy=self.options.retry,
+            remembered=remembered,
         )
 
     @property
@@ -294,7 +377,7 @@ class Session:
         )
 
     async def tag_details(self, repo: AnyRef, tags: Iterable[str]) -> list[TagDetail]:
-        """Details of many tags at once; concurrency is bounded by the session's limiter."""
+        """Details of many tags at once; each host's pacer bounds how many are asked at a time."""
         return list(await asyncio.gather(*(self.tag_detail(repo, tag) for tag in tags)))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import ssl
+import tempfile
 from collections.abc import Iterator
 
 import pytest
@@ -39,6 +40,14 @@ for _name in ("https_proxy", "http_proxy", "all_proxy", "no_proxy"):
 # Likewise the user's own settings of the global options must not change what the CLI tests see.
 for _name in [option.env for option in GLOBAL_OPTIONS] + ["NBCATALOG_DEMO_DIR"]:
     os.environ.pop(_name, None)
+for _name in [name for name in os.environ if name.startswith("NBCATALOG_LIMIT_")]:
+    os.environ.pop(_name)
+# Nor may the user's cache, stored registry pings or tokens leak in, or the tests' leak out: the
+# default cache directory and the token directory are the test run's own.
+_ISOLATED = tempfile.mkdtemp(prefix="nbcatalog-tests-")
+os.environ["XDG_CACHE_HOME"] = os.path.join(_ISOLATED, "cache")
+os.environ["XDG_RUNTIME_DIR"] = os.path.join(_ISOLATED, "runtime")
+os.mkdir(os.environ["XDG_RUNTIME_DIR"], 0o700)
 
 # CI must not fail on a new random draw: the "replay" profile draws the same examples every run.
 # `HYPOTHESIS_PROFILE=explore` draws fresh ones (and remembers failures), for hunting bugs locally.

@@ -2,6 +2,9 @@
 
 Tokens are cached per (realm, service, scope) until shortly before they expire, and attached
 pre-emptively once a host's challenge is known, so a run asks a token service once per repository.
+A session may hand in what earlier commands learnt (:meth:`RegistryAuth.remember`, from
+:mod:`.hoststate`): then a known challenge and a still-valid token of the same user skip both the
+401 and the token request.
 Only ``pull`` scopes are ever requested. Secrets never reach logs or error messages.
 """
 
@@ -18,11 +21,14 @@ import httpx
 
 from nbcatalog.errors import AuthError, RegistryError
 from nbcatalog.registry.credentials import Credentials
+from nbcatalog.registry.hoststate import StoredToken
 
 _PARAM_RE = re.compile(r'([a-zA-Z_]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]+))')
 _SCOPED_PATH_RE = re.compile(r"^/v2/(?P<name>.+?)/(?:tags/list|manifests/[^/]+|blobs/[^/]+)$")
 _TOKEN_MARGIN_S = 10.0
 _DEFAULT_TOKEN_LIFETIME_S = 60.0
+#: A token kept for later commands is dropped after this, whatever lifetime its service claims.
+_STORED_MAX_S = 24 * 3600.0
 _TOKEN_EXTENSION = "nbcatalog_token_request"
 #: The token answer's body, read (capped) by the async flow and parsed by :meth:`_store_token`.
 _TOKEN_BODY = "nbcatalog_token_body"
@@ -71,7 +77,43 @@ class RegistryAuth(httpx.Auth):
         self._credentials: dict[str, Credentials | None] = {}
         self._challenges: dict[str, Challenge] = {}
         self._tokens: dict[tuple[str, str | None, str | None], tuple[str, float]] = {}
+        #: Tokens of earlier commands by (host, realm, service, scope, user), used once the user matches.
+        self._stored: dict[tuple[str, str, str | None, str | None, str], StoredToken] = {}
+        #: Tokens obtained in this session, for :meth:`learnt`.
+        self._obtained: list[StoredToken] = []
         self.token_requests = 0
+
+    def remember(self, challenges: dict[str, Challenge], tokens: list[StoredToken]) -> None:
+        """What earlier commands learnt; anything this session learns itself wins."""
+        for host, challenge in challenges.items():
+            self._challenges.setdefault(host, challenge)
+        self._stored.update((token.key, token) for token in tokens)
+
+    def learnt(self) -> tuple[dict[str, Challenge], list[StoredToken]]:
+        """The challenges known now, and the tokens this session obtained (for the next command)."""
+        return dict(self._challenges), list(self._obtained)
+
+    def _stored_token(self, host: str, challenge: Challenge, scope: str | None) -> str | None:
+        """An earlier command's token for this host, challenge and scope, if the same user got it."""
+        if not self._stored:
+            return None
+        matching = [
+            t
+            for t in self._stored.values()
+            if (t.host, t.realm, t.service, t.scope) == (host, challenge.realm, challenge.service, scope)
+        ]
+        if not matching:
+            return None
+        creds = self.credentials_for(host)
+        user = creds.username if creds else ""
+        now = time.time()
+        for token in matching:
+            del self._stored[token.key]
+            if token.user == user and token.fresh(now):
+                remaining = token.expires - now
+                self._tokens[(challenge.realm, challenge.service, scope)] = (token.token, time.monotonic() + remaining)
+                return token.token
+        return None
 
     def credentials_for(self, host: str) -> Credentials | None:
         if host not in self._credentials:
@@ -95,7 +137,7 @@ class RegistryAuth(httpx.Auth):
                 request.headers["Authorization"] = _basic_header(creds)
                 return True
             return False
-        token = self._cached_token(challenge, scope)
+        token = self._cached_token(challenge, scope) or self._stored_token(host, challenge, scope)
         if token:
             request.headers["Authorization"] = f"Bearer {token}"
             return True
@@ -230,8 +272,16 @@ class RegistryAuth(httpx.Auth):
             raise RegistryError("token service answered something that is not a token", where=challenge.realm) from exc
         if not token:
             raise RegistryError("token service answered without a token", where=challenge.realm)
-        expires = time.monotonic() + max(lifetime - _TOKEN_MARGIN_S, 1.0)
-        self._tokens[(challenge.realm, challenge.service, scope)] = (token, expires)
+        usable = max(lifetime - _TOKEN_MARGIN_S, 1.0)
+        self._tokens[(challenge.realm, challenge.service, scope)] = (token, time.monotonic() + usable)
+        if lifetime > _TOKEN_MARGIN_S:  # one too short-lived to outlast its margin is not kept
+            now = time.time()
+            user = creds.username if creds else ""
+            self._obtained.append(
+                StoredToken(
+                    host, challenge.realm, challenge.service, scope, user, token, now + min(usable, _STORED_MAX_S), now
+                )
+            )
         return token
 
 

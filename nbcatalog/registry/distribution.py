@@ -17,7 +17,7 @@ import itertools
 import logging
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 
 import httpx
 
@@ -33,6 +33,7 @@ from nbcatalog.errors import (
 from nbcatalog.oci import MANIFEST_ACCEPT, Descriptor, ManifestBlob
 from nbcatalog.refs import AnyRef, ImageRef, is_loopback_host
 from nbcatalog.registry.auth import RegistryAuth
+from nbcatalog.registry.pacing import HostPacer
 from nbcatalog.registry.protocol import (
     DEADLINE,
     digest_of,
@@ -66,15 +67,26 @@ class DistributionClient:
         is_insecure: Callable[[str], bool],
         auth: RegistryAuth,
         limiter: asyncio.Semaphore,
+        pacer: Callable[[str], HostPacer] | None = None,
         policy: RetryPolicy | None = None,
+        remembered: Mapping[str, str] | None = None,
     ) -> None:
         self._clients = clients
         self._is_insecure = is_insecure
         self._auth = auth
+        #: Layer streams take turns here; every other request takes its host's pacer.
         self._limiter = limiter
+        self._pacer = pacer or _fixed_pacers(8)
         self._policy = policy or RetryPolicy()
         self._bases: dict[str, tuple[str, httpx.AsyncClient]] = {}
         self._base_locks: dict[str, asyncio.Lock] = {}
+        #: Base URLs earlier commands' pings found (:mod:`.hoststate`), used instead of a ping; a
+        #: host on trial has not yet answered through its remembered base in this session.
+        self._remembered = dict(remembered or {})
+        self._on_trial: set[str] = set()
+        #: Hosts pinged in this session (host -> base), and remembered bases found stale.
+        self.pinged: dict[str, str] = {}
+        self.forgotten: set[str] = set()
         #: Orders requests and name failures: a request asked before a host's name failed to resolve
         #: gets that failure; one asked after it asks again (a TUI session outlives a dead network).
         self._tickets = itertools.count()
@@ -87,6 +99,10 @@ class DistributionClient:
 
     async def aclose(self) -> None:
         """The session owns the HTTP clients and closes them."""
+
+    @property
+    def auth(self) -> RegistryAuth:
+        return self._auth
 
     # -- transport ---------------------------------------------------------------------------------
 
@@ -124,13 +140,76 @@ class DistributionClient:
                 failed = self._unresolved.get(host)
                 if failed is not None and failed[0] > asked:
                     raise failed[1].again() from failed[1].__cause__
+                remembered = self._remembered_base(host)
+                if remembered is not None:
+                    self._bases[host] = remembered
+                    self._on_trial.add(host)
+                    return remembered
                 try:
                     self._bases[host] = await self._probe(host)
+                    self.pinged[host] = self._bases[host][0]
                 except UnreachableHostError as exc:
                     if not exc.name_resolved:
                         self._unresolved[host] = (self._ticket(), exc)
                     raise
         return self._bases[host]
+
+    def _remembered_base(self, host: str) -> tuple[str, httpx.AsyncClient] | None:
+        """An earlier ping's base for ``host`` (once), if today's rules still allow it: plain HTTP
+        only for loopback and ``--insecure-registry`` hosts, TLS verified unless insecure."""
+        base = self._remembered.pop(host, None)
+        if base == f"http://{host}" and (is_loopback_host(host) or self._is_insecure(host)):
+            return base, self._clients("plain")
+        if base == f"https://{host}":
+            return base, self._clients("insecure" if self._is_insecure(host) else "verified")
+        return None
+
+    def _forget(self, host: str, stale: tuple[str, httpx.AsyncClient]) -> None:
+        """A remembered base that failed its trial: the next request to ``host`` pings."""
+        self._on_trial.discard(host)
+        self.forgotten.add(host)
+        if self._bases.get(host) is stale:
+            del self._bases[host]
+
+    async def _send_via(
+        self,
+        ref: ImageRef,
+        asked: int | None,
+        build: Callable[[str], httpx.URL],
+        method: str,
+        headers: dict[str, str],
+        where: str,
+        pacer: HostPacer | None,
+    ) -> tuple[httpx.Response, httpx.AsyncClient, httpx.URL]:
+        """:meth:`_send` to ``build(base)`` of ``ref``'s host.
+
+        A remembered base is on trial until a request through it gets a registry's answer (2xx,
+        3xx or 401). A failure to connect (not retried there), a 400 (a TLS-only server asked over
+        HTTP) or any other error status may mean the host changed since it was pinged: it is
+        forgotten, pinged as on first contact, and asked again, so every answer and error is the
+        one a fresh ping would have led to.
+        """
+        while True:
+            chosen = await self._base_for(ref, asked)
+            base, client = chosen
+            url = build(base)
+            host = ref.api_host
+            if host not in self._on_trial:
+                return await self._send(client, method, url, headers, where, pacer=pacer), client, url
+            try:
+                response = await self._send(client, method, url, headers, where, pacer=pacer, retry_transport=False)
+            except RegistryError as exc:
+                if not isinstance(exc.__cause__, httpx.TransportError):
+                    raise
+                log.debug("remembered %s for %s failed (%s): pinging", base, host, type(exc.__cause__).__name__)
+                self._forget(host, chosen)
+                continue
+            if response.status_code >= 400 and response.status_code != 401:
+                await response.aclose()
+                self._forget(host, chosen)
+                continue
+            self._on_trial.discard(host)
+            return response, client, url
 
     async def _probe(self, host: str) -> tuple[str, httpx.AsyncClient]:
         """Docker's rules: HTTPS, verified; loopback and ``--insecure-registry`` hosts may use HTTP.
@@ -193,13 +272,16 @@ class DistributionClient:
         where: str,
         *,
         attempts: int | None = None,
+        pacer: HostPacer | None = None,
+        retry_transport: bool = True,
     ) -> httpx.Response:
         """Send with retries; the caller reads (streams) the body and closes the response.
 
         Each attempt must be answered, body included, within ``limits.request_seconds``: the
         deadline is left on the response for :func:`read_capped`. One that is not is not retried
         (a registry that drips a byte a second would only do so again). Every attempt counts
-        against ``limits.requests``.
+        against ``limits.requests``. ``pacer`` hears each answer's status and time to its head.
+        Without ``retry_transport`` a failure to connect or a reset is not retried.
         """
         total = attempts or self._policy.attempts
         loop = asyncio.get_running_loop()
@@ -224,7 +306,7 @@ class DistributionClient:
                 log.debug("%s %s -> %s (attempt %d)", method, url, type(exc).__name__, attempt + 1)
                 if not self._policy.retries(exc):
                     raise _unresolved(exc, url, where) from exc
-                if attempt + 1 >= total:
+                if attempt + 1 >= total or not retry_transport:
                     raise RegistryError(f"cannot reach the registry: {type(exc).__name__}: {exc}", where=where) from exc
                 await asyncio.sleep(self._policy.backoff(attempt))
                 continue
@@ -233,13 +315,10 @@ class DistributionClient:
                     f"unusable answer: {type(exc).__name__}: {_one_line(str(exc))[:200]}", where=where
                 ) from exc
             response.extensions[DEADLINE] = deadline
-            log.debug(
-                "%s %s -> %d (%.0f ms)",
-                method,
-                url,
-                response.status_code,
-                (time.monotonic() - started) * 1000,
-            )
+            elapsed = time.monotonic() - started
+            if pacer is not None:
+                pacer.observe(response.status_code, elapsed)
+            log.debug("%s %s -> %d (%.0f ms)", method, url, response.status_code, elapsed * 1000)
             self._note_rate_limit(url.host, response)
             if response.status_code not in RETRYABLE_STATUS:
                 return response
@@ -278,10 +357,11 @@ class DistributionClient:
         self, ref: AnyRef, method: str, path: str, headers: dict[str, str] | None = None, asked: int | None = None
     ) -> httpx.Response:
         assert isinstance(ref, ImageRef)
-        base, client = await self._base_for(ref, asked)
         self.stats[f"{method} {path.split('/')[0]}"] += 1
-        url = httpx.URL(f"{base}/v2/{ref.repository}/{path}")
-        response = await self._send(client, method, url, headers or {}, str(ref))
+        tail = f"/v2/{ref.repository}/{path}"
+        response, _, _ = await self._send_via(
+            ref, asked, lambda base: httpx.URL(base + tail), method, headers or {}, str(ref), self._pacer(ref.api_host)
+        )
         if response.status_code >= 400:
             await self._raise_for_status(response, str(ref))
         return response
@@ -319,11 +399,14 @@ class DistributionClient:
     async def list_tags(self, repo: AnyRef) -> list[str]:
         assert isinstance(repo, ImageRef)
         asked = self._ticket()
-        async with self._limiter:
+        pacer = self._pacer(repo.api_host)
+        async with pacer:
             base, client = await self._base_for(repo, asked)
-            url: httpx.URL | None = httpx.URL(f"{base}/v2/{repo.repository}/tags/list").copy_merge_params(
-                {"n": str(TAG_PAGE_SIZE)}
-            )
+
+            def first_page(base: str) -> httpx.URL:
+                return httpx.URL(f"{base}/v2/{repo.repository}/tags/list").copy_merge_params({"n": str(TAG_PAGE_SIZE)})
+
+            url: httpx.URL | None = first_page(base)
             seen: set[str] = set()
             tags: list[str] = []
             bounds = limits.current()
@@ -336,7 +419,14 @@ class DistributionClient:
                     )
                 seen.add(str(url))
                 self.stats["GET tags"] += 1
-                response = await self._send(client, "GET", url, {"Accept": "application/json"}, repo.name)
+                accept = {"Accept": "application/json"}
+                if len(seen) == 1:  # the host's remembered base may be on trial: see _send_via
+                    response, client, url = await self._send_via(
+                        repo, asked, first_page, "GET", accept, repo.name, pacer
+                    )
+                    seen = {str(url)}
+                else:
+                    response = await self._send(client, "GET", url, accept, repo.name, pacer=pacer)
                 if response.status_code >= 400:
                     await self._raise_for_status(response, repo.name)
                 try:
@@ -375,8 +465,9 @@ class DistributionClient:
         raise AssertionError("unreachable")
 
     async def get_manifest(self, ref: AnyRef) -> ManifestBlob:
+        assert isinstance(ref, ImageRef)
         asked = self._ticket()
-        async with self._limiter:
+        async with self._pacer(ref.api_host):
             response, raw = await self._get_small(
                 ref,
                 f"manifests/{ref.manifest_reference}",
@@ -398,8 +489,9 @@ class DistributionClient:
     async def resolve_digest(self, ref: AnyRef) -> str:
         if ref.digest:
             return ref.digest
+        assert isinstance(ref, ImageRef)
         asked = self._ticket()
-        async with self._limiter:
+        async with self._pacer(ref.api_host):
             response = await self._request(
                 ref, "HEAD", f"manifests/{ref.manifest_reference}", {"Accept": MANIFEST_ACCEPT}, asked
             )
@@ -417,8 +509,9 @@ class DistributionClient:
             raise SizeLimitError(
                 limits.current().reached(limit, f"{what} of {descriptor.size} bytes is over the limit"), where=str(ref)
             )
+        assert isinstance(ref, ImageRef)
         asked = self._ticket()
-        async with self._limiter:
+        async with self._pacer(ref.api_host):
             _, raw = await self._get_small(ref, f"blobs/{descriptor.digest}", {}, max_size, asked, limit, what)
         computed = digest_of(raw, descriptor.digest)
         if computed != descriptor.digest:
@@ -428,7 +521,7 @@ class DistributionClient:
         return raw
 
     async def stream_blob(self, ref: AnyRef, descriptor: Descriptor) -> AsyncIterator[bytes]:
-        hasher = hasher_for(descriptor.digest)
+        hashing = _HashBehind(descriptor.digest)
         received = 0
         failures = 0
         asked = self._ticket()
@@ -461,7 +554,7 @@ class DistributionClient:
                                 f"blob {descriptor.digest} is longer than its declared {descriptor.size} bytes",
                                 where=str(ref),
                             )
-                        hasher.update(chunk)
+                        await hashing.update(chunk)
                         yield chunk
                 except httpx.TransportError as exc:
                     failures += 1
@@ -483,11 +576,68 @@ class DistributionClient:
                         )
                     continue
                 break
-        computed = f"{descriptor.digest.partition(':')[0]}:{hasher.hexdigest()}"
+        computed = await hashing.digest()
         if computed != descriptor.digest:
             raise DigestMismatchError(
                 f"blob content hashes to {computed}, expected {descriptor.digest}", where=str(ref)
             )
+
+
+#: Bytes of a blob hashed off the event loop at once: big enough that the hop costs nothing.
+HASH_BATCH = 1 << 20
+#: Bytes allowed to wait behind a batch still hashing before the stream waits for it (bounds memory).
+HASH_BACKLOG = 4 * HASH_BATCH
+
+
+class _HashBehind:
+    """A blob's digest computed in the default executor, batch after batch in order, so the event loop
+    only moves bytes: hashlib releases the GIL for buffers over 2 KiB, so hashing overlaps the
+    download and the layer walk. A blob under one batch (a config, a small layer) never leaves the loop."""
+
+    def __init__(self, digest: str) -> None:
+        self._algorithm = digest.partition(":")[0]
+        self._hasher = hasher_for(digest)
+        self._waiting: list[bytes] = []
+        self._waiting_bytes = 0
+        self._running: asyncio.Future[None] | None = None
+
+    def _hash(self, batch: list[bytes]) -> None:
+        for chunk in batch:
+            self._hasher.update(chunk)
+
+    async def update(self, chunk: bytes) -> None:
+        self._waiting.append(chunk)
+        self._waiting_bytes += len(chunk)
+        if self._running is not None and not self._running.done():
+            if self._waiting_bytes < HASH_BACKLOG:
+                return
+            await self._running  # hashing fell behind: the stream waits rather than buffering more
+        elif self._waiting_bytes < HASH_BATCH:
+            return
+        if self._running is not None:
+            self._running.result()  # a batch that failed to hash fails the stream
+        batch, self._waiting, self._waiting_bytes = self._waiting, [], 0
+        self._running = asyncio.get_running_loop().run_in_executor(None, self._hash, batch)
+
+    async def digest(self) -> str:
+        """``algorithm:hex`` of everything given to :meth:`update`, once the last batch is hashed."""
+        if self._running is not None:
+            await self._running
+        self._hash(self._waiting)  # under one batch: cheaper here than a hop
+        self._waiting = []
+        return f"{self._algorithm}:{self._hasher.hexdigest()}"
+
+
+def _fixed_pacers(concurrency: int) -> Callable[[str], HostPacer]:
+    """One pacer per host, each fixed at ``concurrency`` (a client built without a session)."""
+    pacers: dict[str, HostPacer] = {}
+
+    def pacer(host: str) -> HostPacer:
+        if host not in pacers:
+            pacers[host] = HostPacer(concurrency, concurrency)
+        return pacers[host]
+
+    return pacer
 
 
 def _one_line(text: str) -> str:

@@ -39,6 +39,7 @@ class _StallGuard:
     """
 
     def __init__(self, seconds: float | None) -> None:
+        self.seconds = seconds
         self._seconds = seconds
         self._loop = asyncio.get_running_loop()
         self._pending: asyncio.Timeout | None = None
@@ -94,6 +95,7 @@ class _Connection:
         #: A body read past h11 (see ``fixed_length``): None while none is, else whether it ended
         #: so that the connection can carry the next request.
         self._bypassed: bool | None = None
+        self._guard: _StallGuard | None = None
         self.idle_since = time.monotonic()
 
     @staticmethod
@@ -122,11 +124,22 @@ class _Connection:
             parts.append(self._h11.send(h11.EndOfMessage()) or b"")
         try:
             with mapped(httpx.WriteTimeout, httpx.WriteError):
-                async with asyncio.timeout(write_timeout):
-                    self._writer.write(b"".join(parts))
-                    await self._writer.drain()
+                self._writer.write(b"".join(parts))
+                if self._writer.transport.get_write_buffer_size():  # a small request is sent already
+                    async with asyncio.timeout(write_timeout):
+                        await self._writer.drain()
+                else:
+                    await self._writer.drain()  # no wait: raises what the write ran into, if anything
         except httpx.WriteError:
             pass  # like httpcore: read what the server said before it closed (an error answer)
+
+    def guard(self, read_timeout: float | None) -> _StallGuard:
+        """The connection's stall guard: one watchdog for all its reads, not a timer per read."""
+        if self._guard is None or self._guard.seconds != read_timeout:
+            if self._guard is not None:
+                self._guard.close()
+            self._guard = _StallGuard(read_timeout)
+        return self._guard
 
     async def next_event(self, read_timeout: float | None) -> Any:
         with mapped(httpx.ReadTimeout, httpx.ReadError):
@@ -134,8 +147,7 @@ class _Connection:
                 event = self._h11.next_event()
                 if event is not h11.NEED_DATA:
                     return event
-                async with asyncio.timeout(read_timeout):
-                    data = await self._reader.read(READ_SIZE)
+                data = await self.guard(read_timeout).read(self._reader, READ_SIZE)
                 self._h11.receive_data(data)
 
     async def response_head(self, read_timeout: float | None) -> h11.Response:
@@ -207,11 +219,13 @@ class _Connection:
         return False
 
     def close(self) -> None:
+        if self._guard is not None:
+            self._guard.close()
         self._writer.close()
 
     async def aclose(self) -> None:
         """Close and wait for the socket to go, so none is left for the event loop's end to find."""
-        self._writer.close()
+        self.close()
         with contextlib.suppress(OSError, ssl.SSLError, TimeoutError):
             async with asyncio.timeout(CLOSE_TIMEOUT_S):
                 await self._writer.wait_closed()
@@ -233,12 +247,8 @@ class _ResponseBody(httpx.AsyncByteStream):
         if connection is None:
             raise httpx.StreamClosed()
         if self._length is not None:
-            guard = _StallGuard(self._read_timeout)
-            try:
-                async for chunk in connection.fixed_body(self._length, guard):
-                    yield chunk
-            finally:
-                guard.close()
+            async for chunk in connection.fixed_body(self._length, connection.guard(self._read_timeout)):
+                yield chunk
             return
         while True:
             event = await connection.next_event(self._read_timeout)
@@ -277,9 +287,12 @@ class AsyncioTransport(httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         timeouts: dict[str, float | None] = request.extensions.get("timeout", {})
         origin: Origin = (request.url.raw_scheme, request.url.raw_host, request.url.port or _default_port(request))
-        with mapped(httpx.PoolTimeout, httpx.ConnectError):
-            async with asyncio.timeout(timeouts.get("pool")):
-                await self._slots.acquire()
+        if self._slots.locked():  # a timer only when there is something to wait for
+            with mapped(httpx.PoolTimeout, httpx.ConnectError):
+                async with asyncio.timeout(timeouts.get("pool")):
+                    await self._slots.acquire()
+        else:
+            await self._slots.acquire()
         connection: _Connection | None = None
         try:
             key = self._pool_key(origin)

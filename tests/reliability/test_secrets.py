@@ -265,3 +265,30 @@ def test_broken_credential_sources_are_one_line_and_quote_nothing(
     assert result.code == 1 and result.out == ""
     assert result.err.count("\n") == 1 and word in result.err, result.err
     assert "c2VjcmV0" not in result.err and "secret-pass" not in result.err
+
+
+def test_kept_tokens_live_only_in_the_private_runtime_dir(
+    capsys: pytest.CaptureFixture[str],
+    token_registry: AuthRegistry,
+    secret_home: Path,
+    issued_tokens: list[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Tokens kept for the next command go to ``$XDG_RUNTIME_DIR/nbcatalog`` (0700), in a 0600 file,
+    never to the cache or anywhere else nbcatalog writes; the second command asks for none."""
+    runtime = tmp_path / "runtime"
+    runtime.mkdir(mode=0o700)
+    runtime.chmod(0o700)
+    server = token_registry
+    assert server.token_server is not None
+    _write_auths(secret_home, server.host, server.username, server.password)
+    repo = f"{server.host}/{server.repository}"
+    outputs = _run_all(capsys, [["tags", repo, "--details", "--json"], ["inspect", server.image_ref, "--json"]])
+    assert len(issued_tokens) == 1, "the second command did not reuse the kept token"
+    kept = runtime / "nbcatalog" / "registry-tokens.json"
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600
+    assert stat.S_IMODE(kept.parent.stat().st_mode) == 0o700
+    assert issued_tokens[0] in kept.read_text()
+    assert _leaks([server.password, *issued_tokens], outputs, Path.cwd()) == []
+    assert list(Path.cwd().rglob("registry-hosts.json")), "the ping record was not kept in the cache"
