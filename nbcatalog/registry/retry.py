@@ -10,7 +10,6 @@ it made an offline audit wait out every attempt's backoff for every repository.
 
 from __future__ import annotations
 
-import email.utils
 import random
 import time
 from dataclasses import dataclass
@@ -53,6 +52,8 @@ def parse_retry_after(value: str) -> float | None:
     if value.isdigit():
         return float(value)
     try:
+        import email.utils  # only for an HTTP-date Retry-After: the email package costs every start-up
+
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
