@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import ssl
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncGenerator, Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -306,7 +306,7 @@ class Session:
     async def get_blob(self, ref: AnyRef, descriptor: Descriptor, *, max_size: int) -> bytes:
         return await self.backend_for(ref).get_blob(ref, descriptor, max_size=max_size)
 
-    def stream_blob(self, ref: AnyRef, descriptor: Descriptor) -> AsyncIterator[bytes]:
+    def stream_blob(self, ref: AnyRef, descriptor: Descriptor) -> AsyncGenerator[bytes, None]:
         return self.backend_for(ref).stream_blob(ref, descriptor)
 
     async def resolve_digest(self, ref: AnyRef) -> str:

@@ -8,6 +8,7 @@ which is when the backend has verified the digest.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import os
@@ -106,16 +107,19 @@ async def _read_layer(
     batch: list[bytes] = []
     batched = done = 0
     try:
-        async for chunk in session.stream_blob(image.pinned, descriptor):
-            batch.append(chunk)
-            batched += len(chunk)
-            done += len(chunk)
-            if batched >= FEED_BATCH:
-                await walker.put(b"".join(batch))
-                batch.clear()
-                batched = 0
-                if progress:
-                    progress(descriptor.digest, done, descriptor.size)
+        # aclosing: a failure or a cancel here closes the stream (and its connection) now, not
+        # when the loop gets round to finalising an abandoned generator, maybe after it closed
+        async with contextlib.aclosing(session.stream_blob(image.pinned, descriptor)) as stream:
+            async for chunk in stream:
+                batch.append(chunk)
+                batched += len(chunk)
+                done += len(chunk)
+                if batched >= FEED_BATCH:
+                    await walker.put(b"".join(batch))
+                    batch.clear()
+                    batched = 0
+                    if progress:
+                        progress(descriptor.digest, done, descriptor.size)
         # The stream ended normally: the backend has verified the digest.
         if batch:
             await walker.put(b"".join(batch))

@@ -7,7 +7,7 @@ last chunk when it does not match. Consumers commit results only when the stream
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Protocol
 
 from nbcatalog.oci import Descriptor, ManifestBlob
@@ -33,7 +33,7 @@ class RegistryBackend(Protocol):
         """A small blob (a config) read whole, verified, refused past ``max_size`` bytes."""
         ...
 
-    def stream_blob(self, ref: AnyRef, descriptor: Descriptor) -> AsyncIterator[bytes]:
+    def stream_blob(self, ref: AnyRef, descriptor: Descriptor) -> AsyncGenerator[bytes, None]:
         """A blob's bytes in chunks; the digest is checked when the last chunk has been read."""
         ...
 

@@ -17,7 +17,7 @@ import itertools
 import logging
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncGenerator, Callable, Mapping
 
 import httpx
 
@@ -520,7 +520,7 @@ class DistributionClient:
             )
         return raw
 
-    async def stream_blob(self, ref: AnyRef, descriptor: Descriptor) -> AsyncIterator[bytes]:
+    async def stream_blob(self, ref: AnyRef, descriptor: Descriptor) -> AsyncGenerator[bytes, None]:
         hashing = _HashBehind(descriptor.digest)
         received = 0
         failures = 0

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -154,7 +154,7 @@ class OciLayoutBackend:
     async def get_blob(self, ref: AnyRef, descriptor: Descriptor, *, max_size: int) -> bytes:
         return await asyncio.to_thread(_read_verified, ref, descriptor.digest, max_size, descriptor.size)
 
-    async def stream_blob(self, ref: AnyRef, descriptor: Descriptor) -> AsyncIterator[bytes]:
+    async def stream_blob(self, ref: AnyRef, descriptor: Descriptor) -> AsyncGenerator[bytes, None]:
         algorithm = descriptor.digest.partition(":")[0]
         hasher = hashlib.new(algorithm)
         declared = f"longer than its declared {descriptor.size} bytes"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 
 from nbcatalog import limits
 from nbcatalog.errors import (
@@ -134,7 +134,7 @@ class SkopeoBackend:
             )
         return raw
 
-    def stream_blob(self, ref: AnyRef, descriptor: Descriptor) -> AsyncIterator[bytes]:
+    def stream_blob(self, ref: AnyRef, descriptor: Descriptor) -> AsyncGenerator[bytes, None]:
         raise BackendError(
             "reading layers needs the httpx backend (skopeo can only copy layers to disk)", where=str(ref)
         )

@@ -70,6 +70,27 @@ async def test_typing_a_package_name_never_edits_the_catalog(catalog_path: Path)
     assert read(catalog_path) == before
 
 
+async def test_escape_clears_a_filter_with_text_and_leaves_from_an_empty_one(catalog_path: Path) -> None:
+    """esc, esc always leaves the image, even when the filter got the focus back in between (the
+    Packages tab focuses its filter when it opens; under load that can land after the first esc)."""
+    app = make_app(catalog_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await _select(pilot, "jupyter")
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("2")
+        await settle(pilot)
+        await pilot.press(*"bash", "escape")
+        await pilot.pause()
+        assert isinstance(app.screen, ImageScreen)  # the first esc cleared the filter only
+        assert app.screen.query_one("#package-filter", Input).value == ""
+        app.screen.query_one("#package-filter", Input).focus()  # the late re-focus, by hand
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, ImageScreen)
+
+
 # -- 2: the tree filter --------------------------------------------------------------------------------
 
 
