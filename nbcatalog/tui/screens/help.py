@@ -12,7 +12,8 @@ HELP = """\
 # nbcatalog keys
 
 One rule: in a list, letters are commands; in a filter or a text box, every key is text. `/` opens
-the filter of the list you are on; `escape` clears it and goes back to the list (in an empty filter it goes back a screen).
+the filter of the list you are on; `escape` clears it and goes back to the list (in an empty filter
+it goes back a screen).
 
 **Everywhere**: `ctrl+p` command palette (every action by name) · `ctrl+s` save the catalog ·
 `u` undo the last edit (again for the one before) · `c` the unsaved changes as a diff ·
