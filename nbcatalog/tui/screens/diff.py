@@ -186,11 +186,8 @@ class DiffScreen(AppScreenMixin, Screen[None]):
         self.query_one("#diff-table").focus()
 
     def action_back(self) -> None:
-        """``esc`` in the filter clears it and goes to the table; elsewhere it leaves the diff."""
-        box = self.query_one("#diff-filter", Input)
-        if self.focused is box:
-            box.value = ""
-            self.query_one("#diff-table").focus()
+        """``esc`` in the filter with text clears it (:meth:`clear_filter`); otherwise it leaves the diff."""
+        if self.clear_filter({"#diff-filter": "#diff-table"}):
             return
         self.workers.cancel_node(self)
         self.app.pop_screen()

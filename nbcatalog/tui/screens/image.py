@@ -556,13 +556,8 @@ class ImageScreen(AppScreenMixin, Screen[None]):
             self.query_one(TAB_FILTER[self.active_tab], Input).focus()
 
     def action_back(self) -> None:
-        """``esc`` in a filter with text clears it and goes back to the list; in an empty filter or
-        elsewhere it leaves the image. So esc, esc always leaves, wherever the focus went meanwhile
-        (opening the Packages tab focuses its filter, and under load that may land late)."""
-        focused = self.focused
-        if isinstance(focused, Input) and focused.id in ("tag-filter", "package-filter") and focused.value:
-            focused.value = ""
-            self.query_one("#tags-table" if focused.id == "tag-filter" else "#packages-table").focus()
+        """``esc`` in a filter with text clears it (:meth:`clear_filter`); otherwise it leaves the image."""
+        if self.clear_filter({"#tag-filter": "#tags-table", "#package-filter": "#packages-table"}):
             return
         self.workers.cancel_node(self)
         self.app.pop_screen()

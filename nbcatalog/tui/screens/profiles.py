@@ -206,10 +206,7 @@ class ProfilesScreen(AppScreenMixin, Screen[None]):
         self.show_audit()
 
     def action_back(self) -> None:
-        """``esc`` in the findings filter clears it and goes to the table; elsewhere it leaves."""
-        box = self.query_one("#finding-filter", Input)
-        if self.focused is box:
-            box.value = ""
-            self.query_one("#audit-table").focus()
+        """``esc`` in the findings filter with text clears it (:meth:`clear_filter`); otherwise it leaves."""
+        if self.clear_filter({"#finding-filter": "#audit-table"}):
             return
         self.app.pop_screen()
