@@ -10,7 +10,8 @@ from typing import Any
 from nbcatalog.cuda import cuda_to_json, detect_cuda_in_config
 from nbcatalog.kubeflowreq import check_kubeflow, kubeflow_to_json
 from nbcatalog.refs import AnyRef
-from nbcatalog.session import ResolvedImage, Session
+from nbcatalog.resolution import ResolvedImage
+from nbcatalog.session import Session
 
 PASSWD = "/etc/passwd"
 

@@ -7,7 +7,6 @@ goes through one, so connections are reused and concurrency is bounded in one pl
 from __future__ import annotations
 
 import asyncio
-import os
 import ssl
 from collections.abc import AsyncGenerator, Callable, Iterable
 from dataclasses import dataclass, field
@@ -15,20 +14,21 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from nbcatalog.errors import BadInputError, NbcatalogError, NotFoundError
+from nbcatalog.cachedir import default_cache_dir
+from nbcatalog.errors import BadInputError, NbcatalogError
 from nbcatalog.limits import current as current_limits
 from nbcatalog.oci import (
     Descriptor,
     ImageConfig,
-    ImageIndex,
     ImageManifest,
     ManifestBlob,
     Platform,
 )
-from nbcatalog.refs import AnyRef, ImageRef, OciLayoutRef
+from nbcatalog.refs import AnyRef, OciLayoutRef
 from nbcatalog.registry.base import RegistryBackend
 from nbcatalog.registry.retry import RetryPolicy
 from nbcatalog.registry.tagfilter import visible_tags
+from nbcatalog.resolution import NeedManifest, ResolvedImage, name_the_image, resolve_steps
 
 if TYPE_CHECKING:
     import httpx
@@ -38,11 +38,6 @@ if TYPE_CHECKING:
 
 #: Connections of one client (every host together) when each host's concurrency adapts.
 _POOL_CONNECTIONS = 64
-
-
-def default_cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "nbcatalog"
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,29 +57,6 @@ class SessionOptions:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     #: Insecure hosts from the catalog, loaded only when a non-listed host is first contacted.
     catalog_registries: Callable[[], set[str]] | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class ResolvedImage:
-    """An image reference resolved down to one platform's manifest and config."""
-
-    ref: AnyRef
-    digest: str
-    media_type: str
-    platforms: list[str]
-    manifest_digest: str
-    manifest: ImageManifest
-    config: ImageConfig
-    config_digest: str
-
-    @property
-    def platform(self) -> str:
-        return str(self.config.platform)
-
-    @property
-    def pinned(self) -> AnyRef:
-        """The reference pinned to the selected platform's manifest (for layer reads)."""
-        return self.ref.with_digest(self.manifest_digest)
 
 
 @dataclass(frozen=True, slots=True)
@@ -326,41 +298,22 @@ class Session:
         return ImageConfig.parse(raw, digest=manifest.config.digest)
 
     async def resolve(self, ref: AnyRef, platform: Platform | None = None) -> ResolvedImage:
-        """Follow an index to the wanted platform (attestations skipped) and read the config."""
+        """Follow an index to the wanted platform (attestations skipped) and read the config
+        (:func:`nbcatalog.resolution.resolve_steps`, driven by this session's reads)."""
+        steps = resolve_steps(ref, platform or self.options.platform)
         try:
-            return await self._resolve(ref, platform)
-        except NbcatalogError as exc:  # a malformed manifest or config names the image it belongs to
-            if exc.where is None:
-                exc.where = str(ref)
+            need = next(steps)
+            while True:
+                if isinstance(need, NeedManifest):
+                    need = steps.send(await self.get_manifest(need.ref))
+                else:
+                    need = steps.send(await self.get_config(need.pinned, need.manifest))
+        except StopIteration as done:
+            resolved: ResolvedImage = done.value
+            return resolved
+        except NbcatalogError as exc:
+            name_the_image(exc, ref)
             raise
-
-    async def _resolve(self, ref: AnyRef, platform: Platform | None) -> ResolvedImage:
-        wanted = platform or self.options.platform
-        top = await self.get_manifest(ref)
-        platforms: list[str] = []
-        if top.is_index:
-            index = ImageIndex.parse(top)
-            platforms = index.platforms()
-            chosen = index.select(wanted)
-            if chosen is None:
-                offered = ", ".join(platforms) or "none"
-                raise NotFoundError(f"no image for platform {wanted} (the index has: {offered})", where=str(ref))
-            manifest_blob = await self.get_manifest(_pin(ref, chosen.digest))
-        else:
-            manifest_blob = top
-        manifest = ImageManifest.parse(manifest_blob)
-        pinned = _pin(ref, manifest_blob.digest)
-        config = await self.get_config(pinned, manifest)
-        return ResolvedImage(
-            ref=ref,
-            digest=top.digest,
-            media_type=top.effective_media_type,
-            platforms=platforms or [str(config.platform)],
-            manifest_digest=manifest_blob.digest,
-            manifest=manifest,
-            config=config,
-            config_digest=manifest.config.digest,
-        )
 
     async def tag_detail(self, repo: AnyRef, tag: str) -> TagDetail:
         try:
@@ -379,10 +332,3 @@ class Session:
     async def tag_details(self, repo: AnyRef, tags: Iterable[str]) -> list[TagDetail]:
         """Details of many tags at once; each host's pacer bounds how many are asked at a time."""
         return list(await asyncio.gather(*(self.tag_detail(repo, tag) for tag in tags)))
-
-
-def _pin(ref: AnyRef, digest: str) -> AnyRef:
-    """``ref`` by digest; registry refs drop the tag (skopeo refuses tag+digest)."""
-    if isinstance(ref, ImageRef):
-        return ImageRef(ref.registry, ref.repository, None, digest)
-    return ref.with_digest(digest)

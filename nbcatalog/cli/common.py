@@ -1,19 +1,26 @@
-"""What every command shares: building the session from the global options, running it, logging."""
+"""What every command shares: building the session from the global options, running it, logging.
+
+The session and the event loop are imported when a command first asks for them, not with this
+module: a warm command that needs neither (:mod:`nbcatalog.packages.warm`) never pays for them.
+"""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import re
 import sys
 from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from nbcatalog.cachedir import default_cache_dir
 from nbcatalog.errors import BadInputError
-from nbcatalog.oci import Platform
-from nbcatalog.session import Session, SessionOptions, default_cache_dir
+
+if TYPE_CHECKING:
+    import asyncio
+
+    from nbcatalog.session import Session, SessionOptions
 
 T = TypeVar("T")
 
@@ -87,15 +94,21 @@ def catalog_insecure_registries(catalog_path: str | None) -> set[str]:
     return {host for host, config in catalog.registries.items() if config.insecure}
 
 
+def cache_dir_option(args: argparse.Namespace) -> Path | None:
+    """The cache directory the global options name; None for ``--no-cache``."""
+    return None if args.no_cache else Path(args.cache_dir) if args.cache_dir else default_cache_dir()
+
+
 def session_options(args: argparse.Namespace) -> SessionOptions:
     """Options from parsed arguments; ``cli.main.apply_environment`` already checked the platform."""
-    platform = Platform.parse(args.platform)
-    cache_dir = None if args.no_cache else Path(args.cache_dir) if args.cache_dir else default_cache_dir()
+    from nbcatalog.oci import Platform
+    from nbcatalog.session import SessionOptions
+
     return SessionOptions(
-        platform=platform,
+        platform=Platform.parse(args.platform),
         backend=args.backend,
         insecure_registries=insecure_registries(args),
-        cache_dir=cache_dir,
+        cache_dir=cache_dir_option(args),
         ca_cert=args.ca_cert,
         include_signature_tags=bool(getattr(args, "include_signatures", False)),
         catalog_registries=lambda: catalog_insecure_registries(getattr(args, "catalog", None)),
@@ -103,6 +116,8 @@ def session_options(args: argparse.Namespace) -> SessionOptions:
 
 
 def open_session(args: argparse.Namespace) -> Session:
+    from nbcatalog.session import Session
+
     configure_logging(bool(getattr(args, "debug", False)))
     return Session(session_options(args))
 
@@ -123,6 +138,8 @@ def run_bounded(work: Coroutine[Any, Any, T]) -> T:
     Every request has its own deadline (``request-seconds``); this is the backstop over all of them,
     for a registry that answers each request just in time, forever.
     """
+    import asyncio
+
     from nbcatalog import limits
     from nbcatalog.errors import RegistryError
 

@@ -9,7 +9,7 @@ from nbcatalog.cli.packages import add_ecosystem_option, print_warnings, progres
 
 if TYPE_CHECKING:
     from nbcatalog.diff import Change
-    from nbcatalog.packages.image import ImagePackages
+    from nbcatalog.packages.result import ImagePackages
 
 _MARKS = {
     "added": ("+", "green"),

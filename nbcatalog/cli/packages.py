@@ -12,11 +12,11 @@ import time
 from typing import TYPE_CHECKING, Any, TextIO
 
 from nbcatalog.packages.model import ECOSYSTEMS
-from nbcatalog.refs import AnyRef
+from nbcatalog.refs import AnyRef, OciLayoutRef
 from nbcatalog.safetext import safe_text
 
 if TYPE_CHECKING:
-    from nbcatalog.packages.image import ImagePackages
+    from nbcatalog.packages.result import ImagePackages
 
 
 def add_ecosystem_option(parser: argparse.ArgumentParser) -> None:
@@ -122,12 +122,38 @@ def _print_human(result: ImagePackages) -> None:
         print(format_table(["  NAME", "VERSION", ""], [["  " + r[0], r[1], r[2]] for r in rows]))
 
 
+def _warm(args: argparse.Namespace, ref: AnyRef) -> ImagePackages | None:
+    """The result without an event loop when ``ref`` is a layout whose every layer is cached."""
+    if not isinstance(ref, OciLayoutRef) or args.no_cache:
+        return None
+    from nbcatalog.cli.common import cache_dir_option, configure_logging
+    from nbcatalog.oci import Platform
+    from nbcatalog.packages.warm import warm_image_packages
+
+    configure_logging(bool(getattr(args, "debug", False)))
+    return warm_image_packages(ref, Platform.parse(args.platform), cache_dir_option(args), args.ecosystem)
+
+
 def run(args: argparse.Namespace) -> int:
+    ref = resolve_argument(args.reference, args.catalog)
+    warm = _warm(args, ref)
+    result = warm if warm is not None else _read(args, ref)
+    print_warnings(result.warnings)
+    if args.json:
+        from nbcatalog.cli.output import print_json
+
+        doc: dict[str, Any] = result.to_json()
+        print_json(doc)
+    else:
+        _print_human(result)
+    return 0
+
+
+def _read(args: argparse.Namespace, ref: AnyRef) -> ImagePackages:
+    """The full read: layers the cache lacks are downloaded (with a progress bar for people)."""
     from nbcatalog.cli.common import open_session, run_bounded
-    from nbcatalog.cli.output import print_json
     from nbcatalog.packages.image import image_packages
 
-    ref = resolve_argument(args.reference, args.catalog)
     progress = progress_for(args)
     found: list[ImagePackages] = []
 
@@ -142,11 +168,4 @@ def run(args: argparse.Namespace) -> int:
     finally:
         if progress is not None:
             progress.clear()
-    result = found[0]
-    print_warnings(result.warnings)
-    if args.json:
-        doc: dict[str, Any] = result.to_json()
-        print_json(doc)
-    else:
-        _print_human(result)
-    return 0
+    return found[0]

@@ -13,8 +13,7 @@ import hashlib
 import logging
 import os
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from nbcatalog.cache import Cache
 from nbcatalog.oci import Descriptor
@@ -27,13 +26,15 @@ from nbcatalog.packages.layer import (
     encode_files,
     encode_packages,
 )
-from nbcatalog.packages.model import ECOSYSTEMS, Package, ParsedFile
+from nbcatalog.packages.model import ParsedFile
 from nbcatalog.packages.overlay import apply_layers
+from nbcatalog.packages.result import PACKAGES_PARSER, ImagePackages, assemble, cached_layers, tar_layers
 from nbcatalog.packages.walkthread import LayerWalkThread
 from nbcatalog.refs import AnyRef
 
 if TYPE_CHECKING:
-    from nbcatalog.session import ResolvedImage, Session
+    from nbcatalog.resolution import ResolvedImage
+    from nbcatalog.session import Session
 
 log = logging.getLogger("nbcatalog")
 T = TypeVar("T")
@@ -47,37 +48,6 @@ FEED_BATCH = 1024 * 1024
 #: peak memory stays flat in image size and under 150 MB on many-core machines too.
 MAX_LAYER_WORKERS = 6
 MAX_PLAIN_FILE = package_files.MAX_PLAIN_FILE
-PACKAGES_PARSER = f"packages/{package_files.PARSER_VERSION}"
-
-
-@dataclass(slots=True)
-class ImagePackages:
-    """The packages of one image (one platform), each with the layer that installed its record."""
-
-    reference: str
-    digest: str
-    manifest_digest: str
-    platform: str
-    packages: list[Package] = field(default_factory=list)
-    layers_of: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    layers_read: int = 0
-    layers_cached: int = 0
-    #: Final contents of the plain files read in the same pass (``files.PLAIN_FILES``), by absolute path.
-    files: dict[str, bytes] = field(default_factory=dict)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "reference": self.reference,
-            "digest": self.digest,
-            "manifest_digest": self.manifest_digest,
-            "platform": self.platform,
-            "packages": [
-                {**package.to_json(), "layer": layer}
-                for package, layer in zip(self.packages, self.layers_of, strict=True)
-            ],
-            "warnings": self.warnings,
-        }
 
 
 def layer_workers(layers: int) -> int:
@@ -88,11 +58,6 @@ def layer_workers(layers: int) -> int:
     except AttributeError:  # not on this platform
         cores = os.cpu_count() or 1
     return max(1, min(layers, max(2, min(cores, MAX_LAYER_WORKERS))))
-
-
-def _is_tar_layer(descriptor: Descriptor) -> bool:
-    media_type = descriptor.media_type
-    return not (media_type.endswith("+json") or media_type.endswith(".json") or "foreign" in media_type)
 
 
 async def _read_layer(
@@ -142,16 +107,10 @@ async def _layer_results(
     progress: ProgressFn | None,
 ) -> tuple[list[LayerResult[T]], int]:
     """Every tar layer's result in order, and how many came from the cache."""
-    descriptors = [d for d in image.manifest.layers if _is_tar_layer(d)]
+    descriptors = tar_layers(image.manifest)
     cache = Cache.open_or_warn(session.options.cache_dir, "package")
     try:
-        found: dict[str, LayerResult[T]] = {}
-        if cache is not None:
-            for digest, payload in cache.get_layers((d.digest for d in descriptors), parser).items():
-                try:
-                    found[digest] = decode(payload)
-                except (ValueError, KeyError, TypeError):
-                    log.debug("ignoring an unreadable cache entry for %s", digest)
+        found = {} if cache is None else cached_layers(cache, descriptors, parser, decode)
         cached = len(found)
         for descriptor in descriptors:
             if descriptor.digest in found and progress:
@@ -204,26 +163,7 @@ async def image_packages(
     layers, cached = await _layer_results(
         session, image, PACKAGES_PARSER, _package_reader, encode_packages, decode_packages, progress
     )
-    digests = [d.digest for d in image.manifest.layers if _is_tar_layer(d)]
-    merged = apply_layers(layers)
-    wanted = set(ecosystems or ECOSYSTEMS)
-    out = ImagePackages(str(ref), image.digest, image.manifest_digest, image.platform, layers_cached=cached)
-    out.layers_read = len(set(digests)) - cached
-    rows: list[tuple[Package, str]] = []
-    for path in sorted(merged):
-        index, parsed = merged[path]
-        if parsed.content is not None:
-            out.files["/" + path] = parsed.content
-        layer = digests[index]
-        out.warnings.extend(f"{warning} (layer {layer[7:19]})" for warning in parsed.warnings)
-        rows.extend((p, layer) for p in parsed.packages if p.ecosystem in wanted)
-    for index, layer_result in enumerate(layers):
-        out.warnings.extend(f"{warning} (layer {digests[index][7:19]})" for warning in layer_result.warnings)
-    order = {name: i for i, name in enumerate(ECOSYSTEMS)}
-    rows.sort(key=lambda row: (order.get(row[0].ecosystem, 99), row[0].location, row[0].name.lower()))
-    out.packages = [p for p, _ in rows]
-    out.layers_of = [layer for _, layer in rows]
-    return out
+    return assemble(ref, image, layers, cached, ecosystems)
 
 
 def _normalise(path: str) -> str:

@@ -153,8 +153,10 @@ def _offline_commands(root: Path) -> dict[str, tuple[list[str], set[str]]]:
     """command -> (argv, what it must not import beyond UI_AND_CLUSTER)."""
     v1, v2 = f"oci:{root}/layout:v1", f"oci:{root}/layout:v2"
     no_network = YAML_AND_SCANNING | {"httpx", "h11", "nbcatalog.registry.distribution"}
+    #: A warm ``packages`` on a layout answers without an event loop (nbcatalog.packages.warm).
+    no_loop = no_network | {"asyncio", "ssl", "nbcatalog.session", "nbcatalog.packages.image"}
     return {
-        "packages": (["packages", "--json", v1], no_network),
+        "packages": (["packages", "--json", v1], no_loop),
         "diff": (["diff", "--json", v1, v2], no_network),
         "tags": (["tags", "--json", f"oci:{root}/layout"], no_network | {"sqlite3", "nbcatalog.packages"}),
         "inspect": (["inspect", "--json", v1], no_network | {"sqlite3", "nbcatalog.packages.image"}),

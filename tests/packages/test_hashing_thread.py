@@ -19,7 +19,8 @@ from nbcatalog.packages import image as image_module
 from nbcatalog.refs import parse_reference
 from nbcatalog.registry.distribution import HASH_BACKLOG, HASH_BATCH, _HashBehind
 from nbcatalog.registry.retry import RetryPolicy
-from nbcatalog.session import ResolvedImage, Session, SessionOptions
+from nbcatalog.resolution import ResolvedImage
+from nbcatalog.session import Session, SessionOptions
 from tests.support.proxy import PaginatingProxy
 from tests.support.registry import Pusher
 

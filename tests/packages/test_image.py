@@ -16,7 +16,8 @@ import pytest
 
 from nbcatalog.cache import Cache
 from nbcatalog.diff import diff_packages
-from nbcatalog.packages.image import PACKAGES_PARSER, ImagePackages, image_files, image_packages
+from nbcatalog.packages.image import image_files, image_packages
+from nbcatalog.packages.result import PACKAGES_PARSER, ImagePackages
 from nbcatalog.refs import parse_reference
 from nbcatalog.session import Session, SessionOptions
 from tests.packages.images import PASSWD_V1, PASSWD_V2, SITE, PackageImages, bump_status

@@ -12,7 +12,8 @@ from nbcatalog.errors import DigestMismatchError, RegistryError
 from nbcatalog.oci import Descriptor
 from nbcatalog.refs import parse_reference
 from nbcatalog.registry.retry import RetryPolicy, parse_retry_after
-from nbcatalog.session import ResolvedImage, Session, SessionOptions
+from nbcatalog.resolution import ResolvedImage
+from nbcatalog.session import Session, SessionOptions
 from tests.support.images import StandardImages
 from tests.support.proxy import FaultKind, PaginatingProxy
 from tests.support.registry import Pusher
