@@ -1,8 +1,13 @@
-"""``nbcatalog diff REF_A REF_B``: packages added, removed, upgraded, downgraded or changed."""
+"""``nbcatalog diff REF_A REF_B``: packages added, removed, upgraded, downgraded or changed.
+
+As a table for people, one JSON document for scripts, or Markdown release notes to paste into an
+announcement (:mod:`nbcatalog.releasenotes`).
+"""
 
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import TYPE_CHECKING, Any
 
 from nbcatalog.cli.packages import add_ecosystem_option, print_warnings, progress_for, resolve_argument
@@ -24,6 +29,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("reference_a", metavar="REF_A", help="the old image (a reference or catalog name)")
     parser.add_argument("reference_b", metavar="REF_B", help="the new image")
     add_ecosystem_option(parser)
+    parser.add_argument(
+        "--format",
+        choices=FORMATS,
+        dest="output_format",
+        help="table (default), json (as --json) or markdown: release notes for users",
+    )
+
+
+FORMATS = ("table", "json", "markdown")
 
 
 def _side(result: ImagePackages) -> dict[str, Any]:
@@ -62,14 +76,15 @@ def _print_human(a: ImagePackages, b: ImagePackages, changes: list[Change]) -> N
 def run(args: argparse.Namespace) -> int:
     import asyncio
 
-    from nbcatalog.cli.common import open_session, run_bounded
+    from nbcatalog.cli.common import open_session, output_format, run_bounded
     from nbcatalog.cli.output import print_json
     from nbcatalog.diff import diff_packages, summarise
     from nbcatalog.packages.image import image_packages
 
+    chosen = output_format(args.json, args.output_format, "table")
     ref_a = resolve_argument(args.reference_a, args.catalog)
     ref_b = resolve_argument(args.reference_b, args.catalog)
-    progress = progress_for(args)
+    progress = progress_for(args) if chosen == "table" else None
 
     found: list[ImagePackages] = []
 
@@ -91,7 +106,12 @@ def run(args: argparse.Namespace) -> int:
     a, b = found
     print_warnings(a.warnings + [w for w in b.warnings if w not in a.warnings])
     changes = diff_packages(a.packages, b.packages)
-    if args.json:
+    if chosen == "markdown":
+        from nbcatalog.releasenotes import Side, diff_markdown
+
+        sides = [Side(r.reference, r.digest, r.platform) for r in (a, b)]
+        sys.stdout.write(diff_markdown(sides[0], sides[1], changes))
+    elif chosen == "json":
         print_json(
             {
                 "a": _side(a),

@@ -175,3 +175,26 @@ def test_progress_bar_only_for_a_person_at_a_terminal(
 
     monkeypatch.setattr(sys, "stderr", Stderr())
     assert (progress_for(argparse.Namespace(json=json_output)) is not None) is bar
+
+
+def test_diff_markdown_release_notes(capsys: pytest.CaptureFixture[str], cli_images: CliImages) -> None:
+    """The notes hold the same changes as the JSON, one table row each, under per-ecosystem headings."""
+    as_json = run_cli(capsys, "diff", cli_images.old, cli_images.new, "--json", "--no-cache").json()
+    result = run_cli(capsys, "diff", cli_images.old, cli_images.new, "--format", "markdown", "--no-cache")
+    assert result.code == 0, result.err
+    lines = result.out.splitlines()
+    assert lines[0].startswith("## ") and "clitest/pkgs:old → " in lines[0]
+    assert "Package changes: 1 added, 1 removed, 1 upgraded, 1 downgraded." in lines
+    assert "### apt: 1 added, 1 removed, 1 upgraded" in lines and "### conda: 1 downgraded" in lines
+    rows = [[cell.strip() for cell in line.strip("|").split("|")] for line in lines if line.startswith("| ")]
+    rows = [row for row in rows if row[0] not in ("package", "---")]
+    assert {(r[0], r[1] or None, r[2] or None, r[3]) for r in rows} == {
+        (c["name"], c["a_version"], c["b_version"], c["change"]) for c in as_json["changes"]
+    }
+    assert "\x1b[" not in result.out
+
+
+def test_diff_json_and_another_format_is_bad_usage(capsys: pytest.CaptureFixture[str], cli_images: CliImages) -> None:
+    result = run_cli(capsys, "diff", cli_images.old, cli_images.new, "--json", "--format", "markdown", "--no-cache")
+    assert result.code == 2
+    assert result.err.count("\n") == 1 and "--json and --format markdown" in result.err
