@@ -44,11 +44,16 @@ class Change:
         return out
 
 
+def pep503_name(name: str) -> str:
+    """A name in PEP 503 normal form (lower case, runs of ``-``, ``_`` and ``.`` as one ``-``)."""
+    return _PEP503.sub("-", name).lower()
+
+
 def package_key(package: Package) -> tuple[str, str, str]:
     """Names compare as their ecosystem does: pip by PEP 503 normal form, conda case-insensitively."""
     name = package.name
     if package.ecosystem == "pip":
-        name = _PEP503.sub("-", name).lower()
+        name = pep503_name(name)
     elif package.ecosystem == "conda":
         name = name.lower()
     return package.ecosystem, name, package.location

@@ -16,10 +16,10 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from nbcatalog.diff import CHANGE_KINDS, Change, summarise
+from nbcatalog.diff import CHANGE_KINDS, Change, pep503_name, summarise
 from nbcatalog.safetext import safe_text
 
-#: Packages users notice first, compared by normalised name (lower case, ``_`` and ``.`` as ``-``).
+#: Packages users notice first, compared by PEP 503 normal form (lower case, ``_`` and ``.`` as ``-``).
 DEFAULT_HIGHLIGHTS = (
     "python",
     "jupyterlab",
@@ -44,7 +44,6 @@ DEFAULT_HIGHLIGHTS = (
 #: borders. Each becomes a backslash escape. Line-start markers (``#``, ``-``, ``1.``) need none:
 #: no value ever starts a line here.
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>|~&])")
-_NAME = re.compile(r"[-_.]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,15 +61,11 @@ def markdown_text(value: object) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", safe_text(value))
 
 
-def normalised(name: str) -> str:
-    return _NAME.sub("-", name).lower()
-
-
 def highlights(changes: Iterable[Change], wanted: Sequence[str] = DEFAULT_HIGHLIGHTS) -> list[Change]:
     """The changes of the ``wanted`` packages, in ``wanted``'s order (then ecosystem order)."""
-    rank = {normalised(name): i for i, name in enumerate(wanted)}
-    chosen = [c for c in changes if normalised(c.name) in rank]
-    return sorted(chosen, key=lambda c: rank[normalised(c.name)])
+    rank = {pep503_name(name): i for i, name in enumerate(wanted)}
+    chosen = [c for c in changes if pep503_name(c.name) in rank]
+    return sorted(chosen, key=lambda c: rank[pep503_name(c.name)])
 
 
 def _versions(change: Change) -> tuple[str, str]:
