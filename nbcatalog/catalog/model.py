@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from nbcatalog.errors import CatalogError
+from nbcatalog.policy import Policy
 from nbcatalog.refs import AnyRef, OciLayoutRef, parse_reference
 
 Kind = Literal["jupyter", "codeserver", "rstudio"]
@@ -16,11 +17,14 @@ KINDS: tuple[str, ...] = ("jupyter", "codeserver", "rstudio")
 TAG_POLICIES: tuple[str, ...] = ("semver", "date", "pinned")
 NAME_RE = re.compile(r"^[a-z0-9](?:[a-z0-9._-]{0,61}[a-z0-9])?$")
 
-TOP_KEYS = ("registries", "gpu", "images", "kubeflow")
+TOP_KEYS = ("registries", "gpu", "images", "kubeflow", "pin", "policy")
 IMAGE_KEYS = (
     "name", "image", "tag", "digest", "parent", "kind", "display_name", "description",
-    "gpu", "tag_policy", "default", "hidden", "exports",
+    "gpu", "tag_policy", "default", "hidden", "exports", "pin",
 )  # fmt: skip
+#: ``pin: digest``: exports write ``repo:tag@sha256:…`` and catalog.yaml records the digest pinned;
+#: ``pin: tag`` (the default): the tag alone, as written.
+PIN_MODES: tuple[str, ...] = ("tag", "digest")
 EXPORT_FORMATS: tuple[str, ...] = ("kubeflow", "jupyterhub", "kubespawner", "workspacekind")
 GPU_KEYS = ("resource", "count", "vendor", "display_name", "node_selector", "tolerations", "classes")
 CLASS_KEYS = ("name", "display_name", "description", "node_selector", "tolerations", "limits")
@@ -92,6 +96,7 @@ class CatalogImage:
     digest: str | None = None
     hidden: bool = False
     exports: tuple[str, ...] = EXPORT_FORMATS
+    pin: str = "tag"  # effective: the entry's own ``pin:``, else the catalog's
     line: int = 0
     base_dir: str | None = field(default=None, compare=False)
 
@@ -108,6 +113,10 @@ class CatalogImage:
     def reference(self) -> str:
         """The reference as the spawner should pull it: ``image:tag`` (+ ``@digest`` when pinned)."""
         return f"{self.image}:{self.tag}" + (f"@{self.digest}" if self.digest else "")
+
+    @property
+    def pins_digest(self) -> bool:
+        return self.pin == "digest"
 
     @property
     def title(self) -> str:
@@ -127,6 +136,8 @@ class Catalog:
     gpu: GpuConfig = field(default_factory=GpuConfig)
     registries: dict[str, RegistryConfig] = field(default_factory=dict)
     kubeflow: KubeflowOptions = field(default_factory=KubeflowOptions)
+    policy: Policy = field(default_factory=Policy)
+    pin: str = "tag"
 
     def get(self, name: str) -> CatalogImage:
         for image in self.images:

@@ -16,6 +16,7 @@ from nbcatalog.catalog.model import (
     KINDS,
     KUBEFLOW_KEYS,
     NAME_RE,
+    PIN_MODES,
     REGISTRY_KEYS,
     TOP_KEYS,
     Catalog,
@@ -26,6 +27,7 @@ from nbcatalog.catalog.model import (
     RegistryConfig,
 )
 from nbcatalog.errors import CatalogError, InvalidReferenceError
+from nbcatalog.policy import KUBEFLOW_MODES, POLICY_KEYS, POLICY_KINDS, Policy
 from nbcatalog.refs import OciLayoutRef, parse_reference
 from nbcatalog.yamlio import item_position, key_position, node_position, read_yaml, value_position
 
@@ -48,6 +50,7 @@ class _Validator:
         self.nodes: dict[str, Any] = {}
         self.raw_images: list[Any] = []
         self.base_dir = str(Path(source).resolve().parent)
+        self.pin = "tag"
 
     def error(self, message: str, position: tuple[int, int] | None) -> CatalogError:
         where = f"{self.source}:{position[0]}:{position[1]}" if position else self.source
@@ -125,6 +128,8 @@ class _Validator:
         registries = self.registries(root)
         gpu = self.gpu(root.get("gpu"), value_position(root, "gpu"))
         kubeflow = self.kubeflow(root)
+        policy = self.policy(root)
+        self.pin = self.pin_mode(root, "the catalog") or "tag"
         raw_images = root.get("images") or []
         if not isinstance(raw_images, list):
             raise self.error("images must be a list", value_position(root, "images"))
@@ -132,7 +137,75 @@ class _Validator:
         self.raw_images = raw_images
         self.nodes = {image.name: raw_images[i] for i, image in reversed(list(enumerate(images)))}
         self.relations(images)
-        return Catalog(self.source, images, gpu, registries, kubeflow)
+        return Catalog(self.source, images, gpu, registries, kubeflow, policy, self.pin)
+
+    def pin_mode(self, node: Mapping[Any, Any], what: str) -> str | None:
+        value = self.string(node, "pin", what)
+        if value is not None and value not in PIN_MODES:
+            raise self.error(f"{what}.pin must be one of {', '.join(PIN_MODES)}, got {value!r}",
+                             value_position(node, "pin"))  # fmt: skip
+        return value
+
+    def policy(self, root: Mapping[Any, Any]) -> Policy:
+        """catalog.yaml ``policy:``; unknown keys (and unknown finding kinds under ``severity``) are
+        errors with a did-you-mean, as everywhere: a misspelt rule would silently enforce nothing."""
+        value = root.get("policy")
+        if value is None:
+            return Policy()
+        section = self.mapping(value, "policy", value_position(root, "policy"))
+        self.check_keys(section, POLICY_KEYS, "policy")
+        registries = self.string_list(section, "registries", "policy")
+        platforms = self.string_list(section, "platforms", "policy")
+        for index, platform in enumerate(platforms):
+            parts = platform.split("/")
+            if not 2 <= len(parts) <= 3 or not all(parts):
+                raise self.error(
+                    f"policy.platforms[{index}] must be os/arch[/variant] (linux/amd64), got {platform!r}",
+                    item_position(section["platforms"], index),
+                )
+        age = section.get("max_age_days")
+        if age is not None and (isinstance(age, bool) or not isinstance(age, int) or age < 1):
+            raise self.error(f"policy.max_age_days must be a positive number of days, got {age!r}",
+                             value_position(section, "max_age_days"))  # fmt: skip
+        kubeflow = section.get("kubeflow_ready", "off")
+        if kubeflow is False:
+            kubeflow = "off"  # YAML 1.1 reads a bare `off` as false
+        if kubeflow not in KUBEFLOW_MODES:
+            raise self.error(f"policy.kubeflow_ready must be one of {', '.join(KUBEFLOW_MODES)}, got {kubeflow!r}",
+                             value_position(section, "kubeflow_ready"))  # fmt: skip
+        severity: dict[str, Any] = {}
+        raw = section.get("severity")
+        if raw is not None:
+            levels = self.mapping(raw, "policy.severity", value_position(section, "severity"))
+            self.check_keys(levels, tuple(POLICY_KINDS), "policy.severity")
+            for kind, level in levels.items():
+                if level not in ("info", "warning", "error"):
+                    raise self.error(f"policy.severity.{kind} must be info, warning or error, got {level!r}",
+                                     value_position(levels, kind))  # fmt: skip
+                severity[str(kind)] = str(level)
+        return Policy(
+            registries=tuple(registries),
+            platforms=tuple(platforms),
+            max_age_days=int(age) if age is not None else None,
+            require_digest=self.boolean(section, "require_digest", "policy", False),
+            kubeflow_ready=kubeflow,
+            severity=severity,
+            line=(key_position(root, "policy") or (0, 0))[0],
+        )
+
+    def string_list(self, node: Mapping[Any, Any], key: str, what: str) -> list[str]:
+        value = node.get(key)
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            raise self.error(f"{what}.{key} must be a list", value_position(node, key))
+        out = []
+        for index, item in enumerate(value):
+            if not isinstance(item, str) or not item.strip():
+                raise self.error(f"{what}.{key}[{index}] must be a non-empty string, got {item!r}",
+                                 item_position(value, index))  # fmt: skip
+            out.append(str(item))
+        return out
 
     def registries(self, root: Mapping[Any, Any]) -> dict[str, RegistryConfig]:
         value = root.get("registries")
@@ -246,6 +319,7 @@ class _Validator:
             digest=digest,
             hidden=self.boolean(node, "hidden", what, False),
             exports=self.exports(node, what),
+            pin=self.pin_mode(node, what) or self.pin,
             line=position[0] if position else 0,
             base_dir=self.base_dir,
         )
