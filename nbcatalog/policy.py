@@ -14,9 +14,12 @@ from __future__ import annotations
 import datetime
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from nbcatalog.tagfamilies import Severity
+
+if TYPE_CHECKING:
+    from nbcatalog.resolution import ResolvedImage
 
 KubeflowMode = Literal["off", "warn", "error"]
 KUBEFLOW_MODES: tuple[KubeflowMode, ...] = ("off", "warn", "error")
@@ -140,3 +143,14 @@ def platform_offered(wanted: str, offered: Sequence[str]) -> bool:
         if have[: len(parts)] == parts or (len(parts) == 3 and parts[2] == "v8" and have == parts[:2]):
             return True
     return False
+
+
+def facts_from_image(image: ResolvedImage) -> PolicyFacts:
+    """The policy's facts from one resolved image: the platforms its index offers (a single manifest
+    offers its config's), its config's ``created`` and Kubeflow's requirements judged on the config."""
+    from nbcatalog.audit.facts import parse_time
+    from nbcatalog.kubeflowreq import check_kubeflow
+
+    report = check_kubeflow(image.config, None)
+    problems = tuple(f"{r.description} ({r.evidence})" for r in report.failures)
+    return PolicyFacts(tuple(image.platforms), parse_time(image.config.created), problems)
