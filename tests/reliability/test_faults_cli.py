@@ -279,7 +279,13 @@ def test_interrupted_download_exits_130_and_caches_nothing_partial(
     fault = proxy.add_fault("stall", rf"/blobs/{slow}", method="GET", times=-1, delay=30.0)
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     command = [sys.executable, "-m", "nbcatalog.cli.main", "packages", ref, "--cache-dir", str(tmp_path)]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    # A shell without job control (`cmd &` in a CI script) starts children with SIGINT ignored, and
+    # Python then installs no KeyboardInterrupt handler: give the child the default disposition an
+    # admin's terminal gives it, so the test is about nbcatalog and not about how it was launched.
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )  # fmt: skip
     try:
         deadline = time.monotonic() + 20
         while fault.hits == 0 and time.monotonic() < deadline:
