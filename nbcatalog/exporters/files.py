@@ -32,12 +32,16 @@ from nbcatalog.exporters.common import (
 )
 from nbcatalog.exporters.gpu import GpuPlan, plan_gpu
 
-FORMATS = ("kubeflow", "jupyterhub", "kubespawner", "workspacekind")
+FORMATS = ("kubeflow", "jupyterhub", "kubespawner", "workspacekind", "prepuller")
+#: What ``export`` writes with no ``--format``: the spawner configs. The pre-puller is a workload, not a
+#: config, so it is opted into once (``--format prepuller`` or ``--all``); see :func:`default_formats`.
+DEFAULT_FORMATS = ("kubeflow", "jupyterhub", "kubespawner", "workspacekind")
 DEFAULT_PATHS = {
     "kubeflow": "profiles/kubeflow/spawner_ui_config.yaml",
     "jupyterhub": "profiles/jupyterhub/values.yaml",
     "kubespawner": "profiles/kubespawner/profile_list.py",
     "workspacekind": "profiles/workspacekind/workspacekind.yaml",
+    "prepuller": "profiles/prepuller.yaml",
 }
 MODE_MARKER = "# nbcatalog-mode:"
 
@@ -99,6 +103,15 @@ def default_path(catalog: Catalog, export_format: str) -> Path:
     return Path(catalog.path).resolve().parent / DEFAULT_PATHS[export_format]
 
 
+def default_formats(catalog: Catalog) -> list[str]:
+    """The formats a bare ``export`` (and ``export --check``) covers: the spawner configs, and the
+    pre-puller once an export wrote its default file, so it is kept current and checked like them."""
+    formats = list(DEFAULT_FORMATS)
+    if _generated_before(default_path(catalog, "prepuller")):
+        formats.append("prepuller")
+    return formats
+
+
 def export_mode(text: str) -> str | None:
     """``generated`` (from nbcatalog's template), ``merged`` (into an admin's file) or None (not ours)."""
     for line in text.splitlines()[:8]:
@@ -109,7 +122,7 @@ def export_mode(text: str) -> str | None:
 
 def plan_export(catalog: Catalog, export_format: str, options: ExportOptions) -> ExportPlan:
     """The files one format writes, with headers, ready to compare or write; raises on hand edits."""
-    from nbcatalog.exporters import jupyterhub, kubeflow, kubespawner, workspacekind
+    from nbcatalog.exporters import jupyterhub, kubeflow, kubespawner, prepuller, workspacekind
 
     plan = plan_gpu(catalog, options.detected_cuda)
     path = options.output or default_path(catalog, export_format)
@@ -136,6 +149,8 @@ def plan_export(catalog: Catalog, export_format: str, options: ExportOptions) ->
     elif export_format == "workspacekind":
         previous = base_text if base_text is not None else body
         result = workspacekind.export_workspacekinds(catalog, plan, previous=previous, source=source)
+    elif export_format == "prepuller":
+        result = prepuller.export_prepuller(catalog, plan)
     else:
         raise ValueError(export_format)
     new_mode = "merged" if merge_into is not None and export_format in ("kubeflow", "jupyterhub") else "generated"
@@ -331,6 +346,8 @@ def _check_base(export_format: str, base_text: str | None, source: str) -> None:
         raise BadInputError("file not found", where=source)
     if export_format == "kubespawner":
         raise BadInputError("--base does not apply to kubespawner (it writes a whole Python file)", where=source)
+    if export_format == "prepuller":
+        raise BadInputError("--base does not apply to prepuller (it writes whole DaemonSets)", where=source)
     if export_format == "workspacekind" and not read_previous(base_text, source):
         raise BadInputError("no WorkspaceKind in it to keep options from", where=source)
     if export_format == "jupyterhub":

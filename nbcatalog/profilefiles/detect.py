@@ -10,7 +10,8 @@ from nbcatalog.profilefiles.z2jhvalues import values_paths
 
 
 def detect(document: Any) -> str | None:
-    """``kubeflow``, ``workspacekind``, ``configmap``, ``kustomization``, ``list``, ``catalog``, ``z2jh``."""
+    """``kubeflow``, ``workspacekind``, ``prepuller``, ``configmap``, ``kustomization``, ``list``, ``catalog``,
+    ``z2jh``."""
     if not isinstance(document, Mapping):
         return None
     if "spawnerFormDefaults" in document:
@@ -18,6 +19,8 @@ def detect(document: Any) -> str | None:
     kind = document.get("kind")
     if kind == "WorkspaceKind":
         return "workspacekind"
+    if kind == "DaemonSet" and _pulls_images(document):
+        return "prepuller"
     if kind == "ConfigMap" and any(str(k).endswith("spawner_ui_config.yaml") for k in document.get("data") or {}):
         return "configmap"
     if kind == "Kustomization" or "configMapGenerator" in document:
@@ -32,3 +35,10 @@ def detect(document: Any) -> str | None:
     if images == [] and set(document) <= set(TOP_KEYS):
         return "catalog"  # a catalog the admin is just starting: nothing to audit, but not a stranger
     return None
+
+
+def _pulls_images(document: Mapping[Any, Any]) -> bool:
+    """A DaemonSet with init containers: an image pre-puller (nbcatalog's or z2jh's image-puller)."""
+    template = (document.get("spec") or {}).get("template") if isinstance(document.get("spec"), Mapping) else None
+    pod = template.get("spec") if isinstance(template, Mapping) else None
+    return isinstance(pod, Mapping) and bool(pod.get("initContainers"))

@@ -21,6 +21,7 @@ from nbcatalog.profilefiles.detect import detect
 from nbcatalog.profilefiles.jupyterhub import ProfileWalker
 from nbcatalog.profilefiles.kubeflow import read_configmap, read_kubeflow, read_kustomization, shift_embedded
 from nbcatalog.profilefiles.model import ProfileImage, ProfileRead, Skipped, Unread
+from nbcatalog.profilefiles.prepuller import read_prepuller
 from nbcatalog.profilefiles.pyconfig import PythonReader
 from nbcatalog.profilefiles.workspacekind import read_workspacekind
 from nbcatalog.profilefiles.yamlpos import key_pos, load_yaml_all, node_pos, value_pos
@@ -154,6 +155,8 @@ def _read_document(document: Any, kind: str | None, path: str, text: str, result
         name = (document.get("metadata") or {}).get("name", "?")
         what = f"WorkspaceKind {name}: no spec.podTemplate.options.imageConfig.values[].spec.image read"
         _none_read(records, document, path, what, result)
+    elif kind == "prepuller":
+        records = read_prepuller(document, path, lines)
     elif kind == "configmap":
         records = read_configmap(document, path, lines)
     elif kind == "list":

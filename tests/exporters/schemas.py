@@ -5,6 +5,10 @@
   which it silently ignores when camelCase).
 - WorkspaceKind: the kubebuilder markers of kubeflow/notebooks ``workspacekind_types.go``
   (v1beta1), which generate the CRD's OpenAPI schema.
+- DaemonSet (apps/v1): the Kubernetes API types (``k8s.io/api`` apps/v1 ``DaemonSetSpec``, core/v1
+  ``PodSpec``, ``Container``, ``SecurityContext``, ``Affinity``) with the API server's validation of
+  names, labels and quantities. Every field of the types is listed, so an unknown key fails as
+  ``kubectl apply``'s strict field validation would; only the parts a pre-puller uses are detailed.
 """
 
 from __future__ import annotations
@@ -279,3 +283,159 @@ WORKSPACE_KIND: dict[str, Any] = {
         },
     },
 }
+
+# --- DaemonSet (apps/v1) ---------------------------------------------------------------------------
+
+
+def _fields(required: list[str], detailed: dict[str, Any], others: str) -> dict[str, Any]:
+    """An object of an API type: ``detailed`` fields checked, the type's other fields allowed, no more."""
+    properties = dict(detailed)
+    properties.update({name: {} for name in others.split() if name not in detailed})
+    return {"type": "object", "required": required, "additionalProperties": False, "properties": properties}
+
+
+_DNS_LABEL = {"type": "string", "minLength": 1, "maxLength": 63, "pattern": "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"}
+_LABEL_KEY = (  # an optional DNS-subdomain prefix and "/", then a name of at most 63
+    r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
+    r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$"
+)
+_LABEL_VALUE = {"type": "string", "maxLength": 63, "pattern": "^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$"}
+LABELS: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "patternProperties": {_LABEL_KEY: _LABEL_VALUE},
+}
+_QUANTITY = {
+    "type": ["string", "integer", "number"],
+    "pattern": r"^[+-]?(\d+(\.\d*)?|\.\d+)(([KMGTPE]i)|[numkMGTPE]|([eE][+-]?\d+))?$",
+}
+_INT_OR_PERCENT = {"type": ["integer", "string"], "minimum": 0, "pattern": r"^\d+%$"}
+_STRINGS = {"type": "array", "items": {"type": "string"}}
+OBJECT_META = _fields(
+    [],
+    {"name": {"type": "string", "maxLength": 253, "pattern": _DNS_SUBDOMAIN}, "namespace": _DNS_LABEL,
+     "labels": LABELS, "annotations": STRING_MAP},
+    "name generateName namespace labels annotations ownerReferences finalizers uid resourceVersion generation "
+    "creationTimestamp deletionTimestamp deletionGracePeriodSeconds managedFields selfLink",
+)  # fmt: skip
+_LABEL_SELECTOR = _fields(
+    [],
+    {
+        "matchLabels": LABELS,
+        "matchExpressions": {"type": "array", "items": _fields(
+            ["key", "operator"],
+            {"key": {"type": "string", "pattern": _LABEL_KEY},
+             "operator": {"enum": ["In", "NotIn", "Exists", "DoesNotExist"]}, "values": _STRINGS},
+            "key operator values",
+        )},
+    },
+    "matchLabels matchExpressions",
+)  # fmt: skip
+_NODE_SELECTOR_TERM = _fields(
+    [],
+    {
+        "matchExpressions": {"type": "array", "items": _fields(
+            ["key", "operator"],
+            {"key": {"type": "string", "minLength": 1},
+             "operator": {"enum": ["In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt"]}, "values": _STRINGS},
+            "key operator values",
+        )},
+    },
+    "matchExpressions matchFields",
+)  # fmt: skip
+AFFINITY = _fields(
+    [],
+    {
+        "nodeAffinity": _fields(
+            [],
+            {"requiredDuringSchedulingIgnoredDuringExecution": _fields(
+                ["nodeSelectorTerms"],
+                {"nodeSelectorTerms": {"type": "array", "minItems": 1, "items": _NODE_SELECTOR_TERM}},
+                "nodeSelectorTerms",
+            )},
+            "requiredDuringSchedulingIgnoredDuringExecution preferredDuringSchedulingIgnoredDuringExecution",
+        ),
+    },
+    "nodeAffinity podAffinity podAntiAffinity",
+)  # fmt: skip
+SECURITY_CONTEXT = _fields(
+    [],
+    {
+        "runAsUser": {"type": "integer", "minimum": 0}, "runAsGroup": {"type": "integer", "minimum": 0},
+        "runAsNonRoot": {"type": "boolean"}, "allowPrivilegeEscalation": {"type": "boolean"},
+        "privileged": {"type": "boolean"}, "readOnlyRootFilesystem": {"type": "boolean"},
+        "capabilities": _fields([], {"add": _STRINGS, "drop": _STRINGS}, "add drop"),
+        "seccompProfile": _fields(
+            ["type"], {"type": {"enum": ["RuntimeDefault", "Localhost", "Unconfined"]}}, "type localhostProfile"
+        ),
+    },
+    "capabilities privileged seLinuxOptions windowsOptions runAsUser runAsGroup runAsNonRoot "
+    "readOnlyRootFilesystem allowPrivilegeEscalation procMount seccompProfile appArmorProfile",
+)  # fmt: skip
+CONTAINER = _fields(
+    ["name"],
+    {
+        "name": _DNS_LABEL,
+        "image": {"type": "string", "minLength": 1, "pattern": r"^\S+$"},
+        "command": _STRINGS, "args": _STRINGS,
+        "imagePullPolicy": {"enum": ["Always", "IfNotPresent", "Never"]},
+        "resources": _fields(
+            [],
+            {"requests": {"type": "object", "additionalProperties": _QUANTITY},
+             "limits": {"type": "object", "additionalProperties": _QUANTITY}},
+            "limits requests claims",
+        ),
+        "securityContext": SECURITY_CONTEXT,
+    },
+    "name image command args workingDir ports envFrom env resources resizePolicy restartPolicy volumeMounts "
+    "volumeDevices livenessProbe readinessProbe startupProbe lifecycle terminationMessagePath "
+    "terminationMessagePolicy imagePullPolicy securityContext stdin stdinOnce tty",
+)  # fmt: skip
+POD_SPEC = _fields(
+    ["containers"],
+    {
+        "containers": {"type": "array", "minItems": 1, "items": CONTAINER},
+        "initContainers": {"type": "array", "items": CONTAINER},
+        "nodeSelector": LABELS,
+        "tolerations": {"type": "array", "items": TOLERATION},
+        "affinity": AFFINITY,
+        "restartPolicy": {"enum": ["Always"]},  # the only one a DaemonSet's pods may have
+        "terminationGracePeriodSeconds": {"type": "integer", "minimum": 0},
+        "automountServiceAccountToken": {"type": "boolean"},
+        "imagePullSecrets": {"type": "array", "items": _fields(["name"], {"name": {"type": "string"}}, "name")},
+        "priorityClassName": {"type": "string"},
+    },
+    "volumes initContainers containers ephemeralContainers restartPolicy terminationGracePeriodSeconds "
+    "activeDeadlineSeconds dnsPolicy nodeSelector serviceAccountName serviceAccount automountServiceAccountToken "
+    "nodeName hostNetwork hostPID hostIPC shareProcessNamespace securityContext imagePullSecrets hostname "
+    "subdomain affinity schedulerName tolerations hostAliases priorityClassName priority dnsConfig "
+    "readinessGates runtimeClassName enableServiceLinks preemptionPolicy overhead topologySpreadConstraints "
+    "setHostnameAsFQDN os hostUsers schedulingGates resourceClaims resources",
+)  # fmt: skip
+DAEMON_SET: dict[str, Any] = _fields(
+    ["apiVersion", "kind", "metadata", "spec"],
+    {
+        "apiVersion": {"const": "apps/v1"},
+        "kind": {"const": "DaemonSet"},
+        "metadata": _fields(["name"], OBJECT_META["properties"], " ".join(OBJECT_META["properties"])),
+        "spec": _fields(
+            ["selector", "template"],
+            {
+                "selector": _LABEL_SELECTOR,
+                "template": _fields(["spec"], {"metadata": OBJECT_META, "spec": POD_SPEC}, "metadata spec"),
+                "updateStrategy": _fields(
+                    [],
+                    {"type": {"enum": ["RollingUpdate", "OnDelete"]},
+                     "rollingUpdate": _fields([], {"maxUnavailable": _INT_OR_PERCENT, "maxSurge": _INT_OR_PERCENT},
+                                              "maxUnavailable maxSurge")},
+                    "type rollingUpdate",
+                ),
+                "minReadySeconds": {"type": "integer", "minimum": 0},
+                "revisionHistoryLimit": {"type": "integer", "minimum": 0},
+            },
+            "selector template updateStrategy minReadySeconds revisionHistoryLimit",
+        ),
+        "status": {"type": "object"},
+    },
+    "apiVersion kind metadata spec status",
+)  # fmt: skip
