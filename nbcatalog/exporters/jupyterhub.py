@@ -48,7 +48,10 @@ def gpu_option(catalog: Catalog) -> dict[str, Any] | None:
 
 
 def _description(image: CatalogImage) -> str:
-    return f"{image.description} ({image.reference})" if image.description else image.reference
+    """What users read in the form: ``repo:tag``, never the pinned digest (noise to them, and text
+    that ``audit --fix`` re-pinning the ``image`` would leave behind)."""
+    shown = f"{image.image}:{image.tag}"
+    return f"{image.description} ({shown})" if image.description else shown
 
 
 def image_profile(image: CatalogImage, catalog: Catalog, plan: GpuPlan, *, default: bool) -> dict[str, Any]:

@@ -1,11 +1,12 @@
 """Kubeflow Notebooks 2.0 ``WorkspaceKind`` objects (kubeflow.org/v1beta1, cluster-scoped).
 
 One WorkspaceKind per catalog ``kind`` (jupyterlab, codeserver, rstudio), each image an
-``imageConfig`` value with id ``<name>:<tag>``. CUDA images carry the label ``gpu: required`` and
-the ``podConfig`` offers GPU values (one per GPU class) with node selector, tolerations and the GPU
-limit. The admission webhook refuses to change or remove an option that workspaces still use, so
-options of the previous export that left the catalog (or moved to a new tag) are kept verbatim,
-hidden, with a ``redirect`` to their replacement, as the upstream sample does.
+``imageConfig`` value with id ``<name>:<tag>`` (``…@sha256:<12 hex>`` when pinned). CUDA images carry
+the label ``gpu: required`` and the ``podConfig`` offers GPU values (one per GPU class) with node
+selector, tolerations and the GPU limit. The admission webhook refuses to change or remove an option
+that workspaces still use, so options of the previous export that left the catalog (or moved to a new
+tag or digest) are kept verbatim, hidden, with a ``redirect`` to their replacement, as the upstream
+sample does.
 """
 
 from __future__ import annotations
@@ -43,6 +44,15 @@ CPU_POD_CONFIG = "small-cpu"
 
 
 def option_id(image: CatalogImage) -> str:
+    """``<name>:<tag>``, plus ``@<algorithm>:<12 hex>`` when pinned to a digest.
+
+    The webhook keeps an option's spec as the workspaces that use it saw it, so a re-pin (the same
+    tag at a new digest) has to be a new option, the old one kept hidden and redirected to it, as a
+    new tag is; the short digest keeps the id readable and far below its 256 characters.
+    """
+    if image.digest:
+        algorithm, _, hexpart = image.digest.partition(":")
+        return f"{image.name}:{image.tag}@{algorithm}:{hexpart[:12]}"
     return f"{image.name}:{image.tag}"
 
 
