@@ -171,6 +171,11 @@ def _checked_tag(tag: str, where: str) -> str:
     return tag
 
 
+def checked_tag(tag: str, where: str) -> str:
+    """``tag`` when Docker's rules allow it (for every transport), else an InvalidReferenceError naming ``where``."""
+    return _checked_tag(tag, where)
+
+
 def _split_domain(name: str) -> tuple[str, str]:
     first, sep, rest = name.partition("/")
     if sep and ("." in first or ":" in first or first == "localhost" or first.lower() != first):

@@ -268,6 +268,23 @@ def how_far_behind(
     return Behind(len(newer), days, newest, major_behind)
 
 
+def newest_update(
+    current: str,
+    tags: Iterable[str],
+    *,
+    policy: TagPolicy = TagPolicy(),
+    options: UpdateOptions = UpdateOptions(),
+    created: Mapping[str, datetime.datetime] | None = None,
+) -> Behind | None:
+    """How far ``current`` lags the newest tag it may move to (``None``: it is the newest).
+
+    The one place that picks an update: audit's ``stale-tag`` suggestion and ``plan``'s candidate
+    both come from here, so the two never name different tags for the same entry.
+    """
+    newer = newer_tags(current, tags, policy=policy, options=options, created=created)
+    return how_far_behind(current, newer, created=created)
+
+
 def severity(behind: Behind) -> Severity:
     """A major release or a year behind is an error; a few releases or a season, a warning."""
     if behind.major_behind or behind.versions >= ERROR_VERSIONS or (behind.days or 0) >= ERROR_DAYS:

@@ -155,7 +155,7 @@ def test_missing_mutable_pinned_and_unreachable(tmp_path: Path) -> None:
     )
     findings = audit(records, view, catalog=records)
     assert _summary(findings) == [
-        (2, "mutable-tag", "error", None),
+        (2, "mutable-tag", "error", digest_now),  # --fix re-pins to where the tag points now
         (3, "missing-tag", "error", None),
         (4, "missing-tag", "error", "v1.9.0"),
         (5, "registry-error", "warning", None),

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from nbcatalog.errors import NbcatalogError
+from nbcatalog.errors import NbcatalogError, NotFoundError
+from nbcatalog.policy import PolicyFacts, facts_from_image
 
 if TYPE_CHECKING:
     from nbcatalog.refs import AnyRef
@@ -30,6 +31,7 @@ class ImageFacts:
     stale_base_current: str | None = None  # the parent it was built on, e.g. "jupyter:v1.9.0"
     stale_base_suggested: str | None = None  # the catalog's parent to rebuild on, e.g. "jupyter:v1.10.0"
     created: datetime.datetime | None = None  # the config's, for "days behind"
+    policy: PolicyFacts | None = None  # what catalog.yaml ``policy:`` judges (platforms, created, Kubeflow)
 
 
 #: Tags listed in this run by repository name (None: no such repository), for sources that need them.
@@ -54,7 +56,8 @@ class NoFacts:
 
 
 class ConfigFacts:
-    """Default facts from each image's config: CUDA (nbcatalog.cuda) and Kubeflow's requirements."""
+    """Default facts from each image's config: CUDA (nbcatalog.cuda), Kubeflow's requirements and what
+    the catalog's ``policy:`` judges (platforms offered, created), read once for all of them."""
 
     async def facts(
         self, session: Session, refs: Sequence[AnyRef], listed: ListedTags | None = None
@@ -65,13 +68,17 @@ class ConfigFacts:
         async def one(ref: AnyRef) -> tuple[str, ImageFacts] | None:
             try:
                 image = await session.resolve(ref)
+            except NotFoundError:
+                offered = await index_platforms(session, ref)
+                return None if offered is None else (image_key(ref), ImageFacts(policy=PolicyFacts(offered)))
             except NbcatalogError:
                 return None
             cuda = detect_cuda_in_config(image.config, tag=ref.tag) is not None
             report = check_kubeflow(image.config, None)
             problems = tuple(f"{r.description} ({r.evidence})" for r in report.failures)
             created = parse_time(image.config.created)
-            return image_key(ref), ImageFacts(cuda=cuda, kubeflow_problems=problems, created=created)
+            policy = facts_from_image(image)
+            return image_key(ref), ImageFacts(cuda=cuda, kubeflow_problems=problems, created=created, policy=policy)
 
         results = await asyncio.gather(*(one(ref) for ref in refs))
         return dict(result for result in results if result is not None)
@@ -107,6 +114,18 @@ class LineageFacts:
                         stale_base_suggested=f"{parent.name}:{parent.image.tag}",
                     )
         return found
+
+
+async def index_platforms(session: Session, ref: AnyRef) -> tuple[str, ...] | None:
+    """The platforms an index offers when it has none for the session's platform (so it did not
+    resolve): an arm64-only image still breaks ``policy.platforms`` [linux/amd64]. None: not an index."""
+    from nbcatalog.oci import ImageIndex
+
+    try:
+        top = await session.get_manifest(ref)
+        return tuple(ImageIndex.parse(top).platforms()) if top.is_index else None
+    except NbcatalogError:
+        return None
 
 
 def image_key(ref: AnyRef) -> str:

@@ -49,7 +49,7 @@ async def collect(
         except NbcatalogError:
             continue
         refs.setdefault(image_key(ref), ref)
-        if record.pinned_digest:
+        if record.pinned_digest or ref.digest:  # catalog ``digest:``, or ``repo:tag@sha256:…`` in a profile
             pinned.add(image_key(ref))
     repos = {ref.name: ref.repo_only() for ref in refs.values()}
     cache = _TagCache(cache_dir)
@@ -166,9 +166,11 @@ async def _ask(
 
 
 async def _digests(session: Session, refs: Sequence[AnyRef]) -> list[tuple[str, str]]:
+    """Where each tag points now; a reference's own ``@digest`` is dropped, or it would be the answer."""
+
     async def one(ref: AnyRef) -> tuple[str, str] | None:
         try:
-            return image_key(ref), await session.resolve_digest(ref)
+            return image_key(ref), await session.resolve_digest(ref.with_tag(ref.tag or "latest"))
         except NbcatalogError:
             return None
 
@@ -186,6 +188,14 @@ async def _build_dates(
         wanted.setdefault(ref.name, set()).update(same[-MAX_BUILD_TAGS:])
     by_name = {ref.name: ref for ref in refs}
     return await _dates(session, by_name, [(name, tag) for name, names in wanted.items() for tag in sorted(names)])
+
+
+async def family_dates(session: Session, ref: AnyRef, tags: Sequence[str]) -> dict[str, datetime.datetime]:
+    """The ``created`` dates that order ``ref``'s tag family, read as the audit reads them: only build
+    tags need any (versions and dates order themselves), so ``plan`` picks the tag audit suggests."""
+    if classify(ref.tag or "").kind != "build":
+        return {}
+    return (await _build_dates(session, [ref], {ref.name: tags})).get(ref.name, {})
 
 
 class _TagCache:

@@ -8,18 +8,20 @@ Each rule either needs no registry (``invalid-reference``, ``ignored-key``, ``mo
 or is judged on registry data (``registry-error``, ``missing-tag``, ``stale-tag``, ``mutable-tag`` for
 a pinned digest that moved, and the image-fact checks). The first kind is always reported, whatever
 the network did; the second only where the registry answered, and never in an offline view.
+The catalog's ``policy:`` findings follow the same split, in :mod:`~nbcatalog.audit.policyrules`.
 """
 
 from __future__ import annotations
 
 import datetime
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from nbcatalog.audit.facts import ImageFacts, image_key
 from nbcatalog.errors import NbcatalogError
+from nbcatalog.policy import Policy
 from nbcatalog.profilefiles import CHART_DEDICATED_KEYS, ProfileImage
 from nbcatalog.profilefiles.model import Unread
 from nbcatalog.refs import parse_reference
@@ -28,14 +30,15 @@ from nbcatalog.tagfamilies import (
     Severity,
     UpdateOptions,
     classify,
-    how_far_behind,
     newer_tags,
+    newest_update,
     parse_policy,
     severity,
     sort_tags,
 )
 
 SEVERITIES: tuple[Severity, ...] = ("info", "warning", "error")
+_NO_POLICY = Policy()  # catalog.yaml without ``policy:``: judges nothing
 #: Old homes of notebook images and their successors (prefix of ``registry/repository``).
 MOVED_REGISTRIES: tuple[tuple[str, str], ...] = (
     ("public.ecr.aws/j1r0q0g6/notebooks/notebook-servers/", "ghcr.io/kubeflow/kubeflow/notebook-servers/"),
@@ -103,12 +106,15 @@ def audit(
     catalog: Sequence[ProfileImage] = (),
     options: AuditOptions = AuditOptions(),
     unread: Iterable[Unread] = (),
+    policy: Policy = _NO_POLICY,
 ) -> list[Finding]:
     """Findings for ``records``, judged on ``view``; the same finding at the same place once.
 
-    ``unread`` (what the readers could not read) joins as coverage findings, sorted among the rest.
+    ``unread`` (what the readers could not read) joins as coverage findings, sorted among the rest;
+    ``policy`` (catalog.yaml ``policy:``) adds its ``policy-*`` findings for every record.
     """
     from nbcatalog.audit.coverage import coverage_findings
+    from nbcatalog.audit.policyrules import with_policy
 
     policies = {
         name: record.tag_policy for record in catalog if (name := _repo_name(record.image)) and record.tag_policy
@@ -119,6 +125,7 @@ def audit(
         if not record.template:
             findings.extend(_judge(record, view, policies, known if catalog else None, options))
     findings.extend(coverage_findings(unread))
+    findings = with_policy(findings, records, view, policy)
     unique = {(f.path, f.line, f.col, f.kind, f.message): f for f in findings}
     ordered = sorted(unique.values(), key=lambda f: (f.path, f.line, f.col, f.kind))
     # An unreachable repository is one finding, not one per profile; an unreachable host one finding
@@ -213,13 +220,10 @@ def _judge(
         )  # fmt: skip
         return
     current_digest = view.digests.get(image_key(ref))
-    if record.pinned_digest and current_digest and current_digest != record.pinned_digest:
-        yield finding(
-            "mutable-tag", "error",
-            f"{tag} now points at {current_digest[:19]}…, not the pinned {record.pinned_digest[:19]}…", tag,
-        )  # fmt: skip
-    newer = newer_tags(tag, tags, policy=policy, options=options.update, created=created)
-    behind = how_far_behind(tag, newer, created=created)
+    pinned = record.pinned_digest or ref.digest  # the catalog's ``digest:``, or the reference's own
+    if pinned and current_digest and current_digest != pinned:
+        yield _digest_moved(record, tag, pinned, current_digest, finding)
+    behind = newest_update(tag, tags, policy=policy, options=options.update, created=created)
     if behind is not None:
         level = severity(behind)
         parts = [f"{behind.versions} newer tag{'s' if behind.versions != 1 else ''} of the same scheme"]
@@ -239,6 +243,46 @@ def _judge(
         yield finding("stale-tag", level, message, tag, suggested=behind.newest, fix=fix)
 
 
+def _digest_moved(record: ProfileImage, tag: str, pinned: str, now: str, finding: Callable[..., Finding]) -> Finding:
+    """The pinned digest is no longer what its tag points at: say which tag the old digest was (what a
+    user on it runs), and re-pin in place, writing the new digest over the old one.
+
+    A WorkspaceKind option is never re-pinned in place (the webhook keeps an option's spec as its
+    workspaces saw it): ``export`` adds one for the new digest and redirects this one to it. An
+    option already hidden or redirected is kept for existing workspaces on purpose: info only.
+    """
+    message = f"{tag} now points at {now[:19]}…, not the pinned {pinned[:19]}… (what {tag} was when pinned)"
+    level: Severity = "error"
+    fix = _digest_position(record, tag)
+    if record.kind == "workspacekind":
+        fix = None
+        if not (record.hidden or record.redirect_to):
+            message += "; re-pin the catalog and export: it adds an imageConfig value and redirects this one to it"
+    if record.hidden or record.redirect_to:
+        level, message = "info", f"{message} (kept for existing workspaces: hidden or redirected)"
+    return finding("mutable-tag", level, message, pinned, suggested=now, fix=fix)
+
+
+def _digest_position(record: ProfileImage, tag: str) -> tuple[int, int] | None:
+    """Where the pinned digest's text starts: a catalog entry's ``digest:``, else right after
+    ``tag@`` in a reference spelled whole (its tag's place is known only when it is)."""
+    if record.kind == "catalog":
+        return record.digest_position
+    if record.tag_position is None:
+        return None
+    line, col = record.tag_position
+    return line, col + len(tag) + 1
+
+
+def is_fix(finding: Finding) -> bool:
+    """Whether --fix writes this finding's ``suggested`` over its ``current``: a stale tag, or a
+    pinned digest its tag moved from (a re-pin; ``current`` is a digest, which no tag can spell).
+    A moving tag is pinned only on purpose, and the cluster is changed only through ``apply``."""
+    if finding.path.startswith("cluster:") or not (finding.fix and finding.current and finding.suggested):
+        return False
+    return finding.kind == "stale-tag" or (finding.kind == "mutable-tag" and ":" in finding.current)
+
+
 def _newest_pinnable(
     moving: str | None, tags: Sequence[str], created: Mapping[str, datetime.datetime] | None
 ) -> str | None:
@@ -255,6 +299,8 @@ def _newest_pinnable(
 
 
 def _scheduling_findings(record: ProfileImage, facts: ImageFacts | None, finding: Any) -> Iterable[Finding]:
+    if record.kind == "prepuller":  # a pod that only pulls: where it runs says nothing of a notebook's GPU
+        return
     scheduling = record.scheduling
     for key in scheduling.ignored_keys:
         yield Finding(
@@ -296,9 +342,9 @@ def failed(findings: Sequence[Finding], fail_on: str) -> bool:
 
 
 def fixes(findings: Sequence[Finding]) -> dict[str, dict[tuple[int, int], tuple[str, str]]]:
-    """The --fix edits per file: stale tags only (a moving tag is pinned only on purpose)."""
+    """The --fix edits per file: stale tags and re-pins (see :func:`is_fix`)."""
     edits: dict[str, dict[tuple[int, int], tuple[str, str]]] = {}
     for f in findings:
-        if f.kind == "stale-tag" and f.fix and f.current and f.suggested and not f.path.startswith("cluster:"):
+        if is_fix(f) and f.fix and f.current and f.suggested:
             edits.setdefault(f.path, {})[f.fix] = (f.current, f.suggested)
     return edits

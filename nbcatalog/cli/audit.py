@@ -1,7 +1,8 @@
 """``nbcatalog audit [PATH ...]``: stale, missing and mutable tags and badly scheduled GPU images.
 
 Exit code 1 when a finding is at or above ``--fail-on`` (default ``warning``): CI fails on it.
-``--fix`` writes newer tags over stale ones (only the tag text); ``--dry-run`` shows the diff instead.
+``--fix`` writes newer tags over stale ones and a tag's current digest over a pin it moved from
+(only that text); ``--dry-run`` shows the diff instead.
 ``--offline`` opens no connection at all (no session, no cache, no cluster): it reports what the files
 alone show, fast enough for a pre-commit hook and usable in air-gapped CI.
 
@@ -17,9 +18,12 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nbcatalog.errors import EXIT_FAILED, EXIT_OK, BadInputError
+
+if TYPE_CHECKING:
+    from nbcatalog.policy import Policy
 
 FORMATS = ("table", "json", "github", "prometheus")
 SEVERITY_STYLE = {"error": "red", "warning": "yellow", "info": "blue"}
@@ -42,7 +46,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fail-on", choices=("info", "warning", "error", "none"), default="warning")
     parser.add_argument("--json", action="store_true", help="same as --format json")
     parser.add_argument("--format", choices=FORMATS, dest="output_format", help="output format (default table)")
-    parser.add_argument("--fix", action="store_true", help="rewrite stale tags in the audited files")
+    parser.add_argument("--fix", action="store_true", help="rewrite stale tags and re-pin moved digests in the files")
     parser.add_argument("--dry-run", action="store_true", help="with --fix: print the diff, change nothing")
     parser.add_argument("--allow-prerelease", action="store_true", help="rc/alpha/beta tags count as newer")
     parser.add_argument("--within", choices=("any", "major", "minor"), default="any", help="limit updates")
@@ -110,6 +114,7 @@ def run(args: argparse.Namespace) -> int:
 
     for catalog_file in dict.fromkeys(r.path for r in [*records, *catalog] if r.kind == "catalog"):
         load_catalog(catalog_file)  # a broken catalog is bad input (exit 2 with file:line), not findings
+    policy = _policy(catalog_path, catalog)
     if args.cluster:
         from nbcatalog.cli.apply import cluster_options
         from nbcatalog.clusteraudit import read_cluster_profiles
@@ -127,7 +132,7 @@ def run(args: argparse.Namespace) -> int:
 
     view = RegistryView(offline=True) if args.offline else run_with_session(args, work)
     options = AuditOptions(UpdateOptions(args.allow_prerelease, args.within))
-    findings = audit(records, view, catalog=catalog, options=options, unread=read.unread)
+    findings = audit(records, view, catalog=catalog, options=options, unread=read.unread, policy=policy)
     fixed: list[dict[str, Any]] | None = None
     if args.fix:
         findings, fixed = _fix(findings, dry_run=args.dry_run, output=output)
@@ -135,9 +140,21 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_FAILED if failed(findings, args.fail_on) else EXIT_OK
 
 
+def _policy(catalog_path: Path | None, catalog: Sequence[Any]) -> Policy:
+    """The catalog's ``policy:``, which judges every audited record (an empty catalog's too); a
+    ``--catalog`` that is some other profile file has none."""
+    from nbcatalog.catalog import load_catalog
+    from nbcatalog.policy import Policy
+
+    if catalog_path is None or any(record.kind != "catalog" for record in catalog):
+        return Policy()
+    return load_catalog(catalog_path).policy
+
+
 def _fix(findings: list[Any], *, dry_run: bool, output: str) -> tuple[list[Any], list[dict[str, Any]]]:
-    """Write (or, dry run, diff) the stale-tag fixes; the findings left and what changed."""
+    """Write (or, dry run, diff) the stale-tag fixes and re-pins; the findings left and what changed."""
     from nbcatalog.audit import fixes
+    from nbcatalog.audit.rules import is_fix
     from nbcatalog.profilefiles import rewrite_tags
     from nbcatalog.safetext import safe_text
 
@@ -156,7 +173,7 @@ def _fix(findings: list[Any], *, dry_run: bool, output: str) -> tuple[list[Any],
     if dry_run:
         return findings, fixed
     done = {(f["path"], f["line"], f["column"]) for f in fixed}
-    return [f for f in findings if not (f.kind == "stale-tag" and f.fix and (f.path, *f.fix) in done)], fixed
+    return [f for f in findings if not (is_fix(f) and f.fix and (f.path, *f.fix) in done)], fixed
 
 
 def _print(findings: Sequence[Any], output: str, fixed: list[dict[str, Any]] | None, read: Any) -> None:

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
+from nbcatalog.catalog.model import EXPORT_FORMATS
 from nbcatalog.profilefiles.model import ProfileImage, Scheduling, string_map
 from nbcatalog.profilefiles.yamlpos import scalar_text, tag_field, value_pos
 
@@ -24,6 +25,9 @@ def read_catalog(document: Mapping[str, Any], path: str, lines: list[str]) -> li
         repository = scalar_text(entry.get("image"), image_pos, lines) or ""
         tag, tag_pos = tag_field(entry, lines)
         digest = entry.get("digest")
+        digest_pos = value_pos(entry, "digest") if digest else None
+        if digest_pos is not None and lines[digest_pos[0] - 1][digest_pos[1] - 1 : digest_pos[1]] in ("'", '"'):
+            digest_pos = (digest_pos[0], digest_pos[1] + 1)
         mode = str(entry.get("gpu", "auto")).lower()
         scheduling = gpu_scheduling if mode == "true" else Scheduling()
         records.append(
@@ -32,6 +36,14 @@ def read_catalog(document: Mapping[str, Any], path: str, lines: list[str]) -> li
                 f"images[{index}] {entry.get('name', '?')}", replace(scheduling, gpu_mode=mode),
                 tag_position=tag_pos, catalog_name=entry.get("name"),
                 tag_policy=entry.get("tag_policy"), pinned_digest=str(digest) if digest else None,
+                digest_position=digest_pos,
+                pins_digest=entry.get("pin", document.get("pin")) == "digest", exports=_exports(entry),
             )
         )  # fmt: skip
     return records
+
+
+def _exports(entry: Mapping[str, Any]) -> tuple[str, ...]:
+    """The entry's ``exports`` (every format when it says none); a malformed one is load_catalog's to report."""
+    value = entry.get("exports")
+    return tuple(str(item) for item in value) if isinstance(value, list) else EXPORT_FORMATS

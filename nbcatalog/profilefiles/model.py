@@ -6,7 +6,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-FileKind = Literal["kubeflow", "workspacekind", "z2jh", "kubespawner", "catalog", "cluster"]
+FileKind = Literal["kubeflow", "workspacekind", "z2jh", "kubespawner", "catalog", "cluster", "prepuller"]
 Position = tuple[int, int]  # 1-based line, 1-based column
 
 #: The z2jh chart's own toleration for its dedicated user nodes; a profile ``tolerations`` replaces it.
@@ -59,7 +59,12 @@ class ProfileImage:
     catalog_name: str | None = None
     tag_policy: str | None = None
     pinned_digest: str | None = None
+    #: where a catalog entry's ``digest:`` text starts, for --fix to re-pin it; a reference spelled
+    #: ``repo:tag@digest`` needs none (its digest follows the tag at ``tag_position``)
+    digest_position: Position | None = None
     inherited: bool = False  # a profile without its own image: the default image, placed at the profile
+    pins_digest: bool = False  # catalog entries: ``pin: digest`` (own or top level), exports add the digest
+    exports: tuple[str, ...] = ()  # catalog entries: the export formats that offer it (policy-kubeflow)
 
     @property
     def source(self) -> str:

@@ -189,7 +189,7 @@ def test_the_catalog_itself_and_a_moved_digest(
         capsys, "audit", "--catalog", str(profiles["catalog"]), str(profiles["catalog"]), "--json", "--no-cache"
     )
     doc = result.json()
-    assert _found(doc, profiles["catalog"]) == [(6, "mutable-tag", "error", None)]
+    assert _found(doc, profiles["catalog"]) == [(6, "mutable-tag", "error", pushed.scipy_latest_digest)]
     assert pushed.scipy_latest_digest[:19] in doc["findings"][0]["message"]
     assert result.code == 1
     passing = run_cli(capsys, "audit", str(profiles["py"]), "--fail-on", "error", "--catalog", str(profiles["catalog"]))
