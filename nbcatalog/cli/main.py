@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "export": ("nbcatalog.cli.export", "write spawner configs under profiles/ from the catalog (--check for CI)"),
     "apply": ("nbcatalog.cli.apply", "push an exported config to the cluster (kubeconfig or in-cluster)"),
     "audit": ("nbcatalog.cli.audit", "stale, missing or mutable tags and badly scheduled GPU images in profiles"),
+    "plan": ("nbcatalog.cli.plan", "what moving each image to its next tag downloads, changes and risks"),
 }
 
 
