@@ -22,6 +22,7 @@ from nbcatalog.catalog.document import ChangedOnDiskError
 from nbcatalog.errors import NbcatalogError
 from nbcatalog.limits import fresh_request_budget
 from nbcatalog.lineage import LineageEntry
+from nbcatalog.nodedisk import NodeDisk
 from nbcatalog.safetext import safe_text
 from nbcatalog.session import Session, SessionOptions
 from nbcatalog.tui.messages import CatalogChanged
@@ -56,6 +57,7 @@ class NbcatalogApp(App[int]):
         self.session = Session(options)
         self.lineage: dict[str, LineageEntry] = {}
         self.facts = AppFacts()
+        self.node_disk: NodeDisk | None = None  # what a node needs to hold the catalog (nbcatalog.nodedisk)
         self.lineage_busy = False
         self.facts_busy = False
         self.watch_facts = watch_facts
@@ -89,6 +91,7 @@ class NbcatalogApp(App[int]):
         """Lineage, tags and audit again (after start, an edit that moves a tag or parent, or ``r``)."""
         self.run_lineage()
         self.run_tag_facts()
+        self.run_node_disk()
 
     # -- workers -----------------------------------------------------------------------------
 
@@ -147,6 +150,23 @@ class NbcatalogApp(App[int]):
         finally:
             self.facts_busy = False
             self.changed()
+
+    @work(exclusive=True, group="disk", exit_on_error=False, description="adding up the node disk")
+    async def run_node_disk(self) -> None:
+        """The catalog's unique compressed bytes per node pool, as ``nbcatalog plan`` sums them:
+        manifests only, so it is cheap; an entry that cannot be read is left out (a lower bound)."""
+        fresh_request_budget()
+        import asyncio
+
+        from nbcatalog.nodedisk import node_disk
+        from nbcatalog.tui.state import read_deadline
+
+        try:
+            async with asyncio.timeout(read_deadline()):
+                self.node_disk = await node_disk(self.session, self.document.catalog)
+        except TimeoutError:
+            return  # the tag and lineage readers report the stalled host; the last figure stays
+        self.changed()
 
     def _blamed(self, reader: str) -> str:
         """Where a whole read (lineage, audit) that ran out of time is reported: the catalog's one
@@ -212,6 +232,23 @@ class NbcatalogApp(App[int]):
         if facts and self.watch_facts:
             self.refresh_facts()
         return True
+
+    def bump_tag(self, name: str, tag: str, moved: Callable[[], None] | None = None) -> None:
+        """Move ``name`` to ``tag`` once the admin has seen what it costs and changes (the plan
+        dialog), from the tree's ``t`` and the image screen's ``t`` alike; ``moved`` runs after the edit."""
+        from nbcatalog.tui.screens.plan import PlanScreen
+
+        entry = self.document.catalog.find(name)
+        if entry is not None and entry.tag == tag:
+            self.notify(f"{name} already uses {tag}")
+            return
+
+        def answered(apply: bool | None) -> None:
+            edited = apply and self.edit(f"set the tag of {name}", lambda doc: doc.set_tag(name, tag), facts=True)
+            if edited and moved is not None:
+                moved()
+
+        self.push_screen(PlanScreen(name, tag), answered)
 
     def action_undo(self) -> None:
         """Take back the newest edit; each press one more (tag, parent, add and remove included)."""

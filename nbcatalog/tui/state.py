@@ -128,7 +128,8 @@ async def audit_catalog(session: Session, document: CatalogDocument) -> list[Fin
     others = read_profiles([profiles]) if profiles.is_dir() else ProfileRead()
     everything = records + others.records
     view = await collect(session, everything, cache_dir=session.options.cache_dir)
-    return audit(everything, view, catalog=records, unread=others.unread)
+    # the catalog's policy judges the app's findings as it judges `nbcatalog audit`'s
+    return audit(everything, view, catalog=records, unread=others.unread, policy=document.catalog.policy)
 
 
 def findings_by_entry(document: CatalogDocument, findings: Sequence[Finding]) -> dict[str, list[Finding]]:

@@ -275,7 +275,14 @@ async def test_a_notification_about_a_hostile_tag_shows_it_literally(layout: Hos
         table = app.screen.query_one("#tags-table", DataTable)
         keys = [row.key.value for row in table.ordered_rows]
         table.move_cursor(row=keys.index(f"t{MARKUP}"))
-        await pilot.press("t")  # use that tag in the catalog: "evil now uses t[red]x[/red]" says the app
+        await pilot.press("t")  # use that tag in the catalog: the plan for it first, its title literal
+        await settle(pilot)
+        from nbcatalog.tui.screens.plan import PlanScreen
+
+        assert isinstance(app.screen, PlanScreen)
+        assert_shown_as_text(app.screen.query_one(".dialog-title"), f"to t{MARKUP}?")
+        await pilot.press("y")  # "evil now uses t[red]x[/red]" says the app
+        await pilot.pause()
         app.notify(f"tag {MARKUP} {LINK} {OSC_TITLE}{C1_CSI}", title=f"about {CLICK}")
         await pilot.pause()
         assert any(f"uses t{MARKUP} " in notice for notice in notices(app)), notices(app)

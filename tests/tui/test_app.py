@@ -18,6 +18,7 @@ from nbcatalog.tui.screens.dialogs import ChoiceScreen, ConfirmScreen, QuitScree
 from nbcatalog.tui.screens.diff import DiffScreen
 from nbcatalog.tui.screens.help import HelpScreen
 from nbcatalog.tui.screens.image import ImageScreen
+from nbcatalog.tui.screens.plan import PlanScreen
 from nbcatalog.tui.screens.profiles import ProfilesScreen
 from nbcatalog.tui.widgets.lineage_tree import LineageTree
 from nbcatalog.yamlio import current_umask
@@ -163,6 +164,9 @@ async def test_change_a_tag_and_save_keeps_comments(catalog_path: Path) -> None:
         first = options.get_option_at_index(options.highlighted or 0)
         assert first.id == "v1.10.0"  # the newer tag comes first, highlighted
         await pilot.press("enter")
+        assert isinstance(app.screen, PlanScreen) and not app.dirty  # what the move means, first
+        await settle(pilot)
+        await pilot.press("y")
         assert app.dirty and "modified" in app.sub_title
         assert "tag: v1.9.1" in read(catalog_path)  # nothing written before saving
         await pilot.press("ctrl+s")
@@ -393,6 +397,9 @@ async def test_using_an_older_tag_marks_the_tags_newer_than_it(catalog_path: Pat
         rows = [row[0] for row in table_rows(app, "#tags-table", headings=True)]
         table.move_cursor(row=rows.index("v1.9.0"))  # type: ignore[attr-defined]
         await pilot.press("t")
+        assert isinstance(app.screen, PlanScreen)
+        await pilot.press("y")
+        await pilot.pause()
         assert app.document.catalog.get("codeserver").tag == "v1.9.0" and app.dirty
         assert [row[0] for row in table_rows(app, "#tags-table")][:3] == ["v1.10.0 ↑", "v1.9.1 ↑", "v1.9.0 ●"]
 

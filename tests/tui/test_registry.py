@@ -70,7 +70,9 @@ async def test_browse_and_move_a_tag_on_the_real_registry(test_images: StandardI
         assert isinstance(app.screen, TagPickerScreen)
         options = app.screen.query_one("#tags", OptionList)
         assert options.get_option_at_index(options.highlighted or 0).id == "v2.0.0"
-        await pilot.press("enter", "ctrl+s")
+        await pilot.press("enter")  # what the move costs and changes comes first
+        await settle(pilot)
+        await pilot.press("y", "ctrl+s")
         await settle(pilot)  # lineage, tags and audit again for the new tag
         assert "stale-tag" not in tree_labels(app)["layered"] and "↑" not in tree_labels(app)["layered"]
     assert load_catalog(path).get("layered").tag == "v2.0.0"

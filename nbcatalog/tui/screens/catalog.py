@@ -21,7 +21,7 @@ from nbcatalog.tui.screens.base import AppScreenMixin
 from nbcatalog.tui.widgets.lineage_tree import SEVERITY_STYLE, LineageTree
 
 if TYPE_CHECKING:
-    pass
+    from nbcatalog.nodedisk import NodeDisk
 
 
 class CatalogScreen(AppScreenMixin, Screen[None]):
@@ -62,6 +62,7 @@ class CatalogScreen(AppScreenMixin, Screen[None]):
                     yield LoadingIndicator()
                     yield Label("", id="busy-label")
                 yield Static("", id="registry-status")
+                yield Static("", id="node-disk")
             with VerticalScroll(id="details"):
                 yield Static(id="facts")
         yield Footer()
@@ -108,6 +109,7 @@ class CatalogScreen(AppScreenMixin, Screen[None]):
         if lines:
             lines.append(Text("r retries · ctrl+l shows every message", "dim"))
         status.update(Text("\n").join(lines))
+        self.query_one("#node-disk", Static).update(node_disk_line(app.node_disk))
         self.query_one("#busy-label", Label).update(f"reading {', '.join(busy)}… (ctrl+x cancels)" if busy else "")
         self.show_details()
 
@@ -228,7 +230,7 @@ class CatalogScreen(AppScreenMixin, Screen[None]):
 
         def picked(tag: str | None) -> None:
             if tag and tag != image.tag:
-                self.nb_app.edit(f"set the tag of {name}", lambda doc: doc.set_tag(name, tag), facts=True)
+                self.nb_app.bump_tag(name, tag)
 
         title = f"Tag for {name} (now {image.tag})"
         self.app.push_screen(TagPickerScreen(title, image.ref.repo_only(), image.tag, image.tag_policy), picked)
@@ -336,3 +338,20 @@ class CatalogScreen(AppScreenMixin, Screen[None]):
                 then(value)
 
         self.app.push_screen(ChoiceScreen(title, choices, current), chosen)
+
+
+def node_disk_line(disk: NodeDisk | None) -> Text:
+    """``node disk: all 1.2 GiB · CPU 310.0 MiB · GPU 980.0 MiB``: what a node of each pool holds
+    (layers counted once, compressed; GPU images go to GPU nodes, as the pre-puller places them),
+    with how many entries could not be read; empty until the figure is known."""
+    from nbcatalog.localfiles import human_size
+
+    if disk is None:
+        return Text("")
+    text = Text.assemble(
+        ("node disk: ", "bold"), "all ", (human_size(disk.total_bytes), "bold"),
+        " · CPU ", human_size(disk.cpu_bytes), " · GPU ", human_size(disk.gpu_bytes),
+    )  # fmt: skip
+    if disk.errors:
+        text.append(f" (at least: {len(disk.errors)} not read)", "yellow")
+    return text

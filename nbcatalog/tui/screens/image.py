@@ -366,12 +366,15 @@ class ImageScreen(AppScreenMixin, Screen[None]):
         if tag is None or name is None:
             self.notify("only a catalog entry's tag can be changed", severity="warning")
             return
-        if self.nb_app.edit(f"set the tag of {name}", lambda doc: doc.set_tag(name, tag), facts=True):
+
+        def moved() -> None:
             self.notify(f"{name} now uses {tag} (unsaved; u undoes)")
             self.ref = self.nb_app.document.catalog.get(name).ref
             self._show_title()
             self.newer = self._newer_tags()
             self.fill_tags()
+
+        self.nb_app.bump_tag(name, tag, moved)
 
     def action_diff_tag(self) -> None:
         tag = self._highlighted_tag()
