@@ -179,3 +179,28 @@ async def test_the_candidate_is_the_tag_audit_suggests(plan_images: PlanImages, 
     app, cuda = plan_images.ref("plan/app"), plan_images.ref("plan/cuda")
     assert suggested == {f"{app}:v1.0.0": "v1.1.0", f"{cuda}:v1.0.0": "v1.1.0"}
     assert {image.name: image.candidate for image in plan.images} == {"app": "v1.1.0", "cuda": "v1.1.0", "multi": None}
+
+
+async def test_date_tags_with_no_tag_policy_move_the_same_in_plan_audit_and_the_app(
+    registry: RegistryServer, pusher: Pusher, tmp_path: Path
+) -> None:
+    """No ``tag_policy`` means the tag's own family everywhere: a date tag is not judged as semver."""
+    from nbcatalog.audit import audit, collect
+    from nbcatalog.profilefiles import read_profile_file
+    from nbcatalog.tui.state import tag_status
+    from tests.support.images import base_image, layered_image
+
+    base = base_image()
+    for tag, version in (("2024-05-27", "1.0.0"), ("2024-12-02", "1.1.0")):
+        pusher.push("plan/dated", layered_image(base, version), [tag])
+    path = tmp_path / "catalog.yaml"
+    path.write_text(f"images:\n  - name: dated\n    image: {registry.host}/plan/dated\n    tag: 2024-05-27\n")
+    catalog = load_catalog(path)
+    assert catalog.get("dated").tag_policy == "auto"
+    records = read_profile_file(path)
+    async with Session(SessionOptions(cache_dir=None)) as session:
+        findings = audit(records, await collect(session, records), catalog=records)
+        plan = await plan_image(session, catalog, "dated")
+        status = await tag_status(session, catalog.get("dated"))
+    assert [f.suggested for f in findings if f.kind == "stale-tag"] == ["2024-12-02"]
+    assert plan.candidate == "2024-12-02" and status.newest == "2024-12-02"

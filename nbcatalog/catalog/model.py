@@ -14,7 +14,7 @@ from nbcatalog.refs import AnyRef, OciLayoutRef, parse_reference
 Kind = Literal["jupyter", "codeserver", "rstudio"]
 GpuMode = Literal["auto"] | bool
 KINDS: tuple[str, ...] = ("jupyter", "codeserver", "rstudio")
-TAG_POLICIES: tuple[str, ...] = ("semver", "date", "pinned")
+TAG_POLICIES: tuple[str, ...] = ("auto", "semver", "date", "pinned")
 NAME_RE = re.compile(r"^[a-z0-9](?:[a-z0-9._-]{0,61}[a-z0-9])?$")
 
 TOP_KEYS = ("registries", "gpu", "images", "kubeflow", "pin", "policy")
@@ -91,7 +91,7 @@ class CatalogImage:
     description: str = ""
     parent: str | None = None
     gpu: GpuMode = "auto"
-    tag_policy: str = "semver"
+    tag_policy: str = "auto"  # the tag's own family: what audit, plan and the app assume unless told
     default: bool = False
     digest: str | None = None
     hidden: bool = False

@@ -298,7 +298,7 @@ class _Validator:
             raise self.error(
                 f"{what}.kind must be one of {', '.join(KINDS)}, got {kind!r}", value_position(node, "kind")
             )
-        policy = self.string(node, "tag_policy", what) or "semver"
+        policy = self.string(node, "tag_policy", what) or "auto"
         self.check_policy(policy, node, what)
         gpu = node.get("gpu", "auto")
         if gpu is None:
