@@ -182,12 +182,13 @@ def test_bad_catalog_is_one_line_exit_2(
     assert not (tmp_path / "profiles").exists()
 
 
+@pytest.mark.parametrize("export_format", ["kubeflow", "prepuller"])
 def test_a_failed_write_is_one_line_exit_1_and_keeps_the_old_file(
-    workdir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    workdir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, export_format: str
 ) -> None:
     catalog = workdir / "catalog.yaml"
-    assert run_cli(capsys, "export", "--catalog", str(catalog), "-f", "kubeflow").code == 0
-    config = workdir / DEFAULT_PATHS["kubeflow"]
+    assert run_cli(capsys, "export", "--catalog", str(catalog), "-f", export_format).code == 0
+    config = workdir / DEFAULT_PATHS[export_format]
     before = config.read_text(encoding="utf-8")
     catalog.write_text(catalog.read_text().replace("tag: v1.10.0", "tag: v1.11.0"), encoding="utf-8")
 
@@ -195,13 +196,13 @@ def test_a_failed_write_is_one_line_exit_1_and_keeps_the_old_file(
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(os, "fsync", disk_full)
-    result = run_cli(capsys, "export", "--catalog", str(catalog), "-f", "kubeflow")
+    result = run_cli(capsys, "export", "--catalog", str(catalog), "-f", export_format)
     monkeypatch.undo()
     assert result.code == 1
     assert result.err.startswith(f"nbcatalog: error: {config}: cannot write: No space left on device")
     assert len(result.err.strip().splitlines()) == 1 and "Traceback" not in result.err
     assert config.read_text(encoding="utf-8") == before
-    assert sorted(p.name for p in config.parent.iterdir()) == ["spawner_ui_config.yaml"]
+    assert sorted(p.name for p in config.parent.iterdir()) == [config.name]
 
 
 @pytest.mark.parametrize(

@@ -4,8 +4,6 @@ valid container names, pins carried, and the CLI's write/check/guard and audit's
 from __future__ import annotations
 
 import copy
-import errno
-import os
 import re
 import shutil
 from pathlib import Path
@@ -225,26 +223,6 @@ def test_check_sees_a_stale_prepuller(workdir: Path, capsys: pytest.CaptureFixtu
     assert check_run.code == 1
     statuses = {entry["format"]: entry["status"] for entry in check_run.json()["files"]}
     assert statuses["prepuller"] == "out-of-date"
-
-
-def test_a_failed_write_keeps_the_old_file(
-    workdir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    catalog = workdir / "catalog.yaml"
-    assert run_cli(capsys, "export", "--catalog", str(catalog), "-f", "prepuller").code == 0
-    target = workdir / DEFAULT_PATHS["prepuller"]
-    before = target.read_text(encoding="utf-8")
-    catalog.write_text(catalog.read_text().replace("tag: v1.10.0", "tag: v1.11.0"), encoding="utf-8")
-
-    def disk_full(fd: int) -> None:
-        raise OSError(errno.ENOSPC, "No space left on device")
-
-    monkeypatch.setattr(os, "fsync", disk_full)
-    result = run_cli(capsys, "export", "--catalog", str(catalog), "-f", "prepuller")
-    monkeypatch.undo()
-    assert result.code == 1 and "No space left on device" in result.err
-    assert target.read_text(encoding="utf-8") == before
-    assert sorted(p.name for p in target.parent.iterdir() if p.is_file()) == ["prepuller.yaml"]
 
 
 def test_base_does_not_apply(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
