@@ -217,7 +217,10 @@ async def _plan(
     wanted: Sequence[str],
     reads: asyncio.Semaphore,
     progress: ProgressFn | None,
+    known: ResolvedImage | str | None = None,
 ) -> ImagePlan:
+    """One entry's plan; ``known`` is its current tag already resolved (or why it failed), when
+    :func:`plan_catalog` resolved every current tag for the node disk anyway."""
     from nbcatalog.cuda import detect_cuda_in_config
     from nbcatalog.diff import diff_packages
     from nbcatalog.kubeflowreq import check_kubeflow
@@ -230,7 +233,7 @@ async def _plan(
     try:
         # both run to the end (no orphan left reading after a failure), then the first error counts
         picked, resolved = await asyncio.gather(
-            _candidate(session, image, to), session.resolve(image.ref), return_exceptions=True
+            _candidate(session, image, to), _current(session, image, known), return_exceptions=True
         )
         for outcome in (picked, resolved):
             if isinstance(outcome, BaseException):
@@ -280,6 +283,14 @@ async def _plan(
     )
 
 
+async def _current(session: Session, image: CatalogImage, known: ResolvedImage | str | None) -> ResolvedImage:
+    if known is None:
+        return await session.resolve(image.ref)
+    if isinstance(known, str):
+        raise NbcatalogError(known)
+    return known
+
+
 def _entry(catalog: Catalog, image: CatalogImage | str) -> CatalogImage:
     return catalog.get(image) if isinstance(image, str) else image
 
@@ -327,17 +338,18 @@ async def plan_catalog(
     Every name is checked against the catalog before any registry is asked (an unknown one is a
     :class:`~nbcatalog.errors.CatalogError`, exit 2). Hosts are bounded by the session, as in audit.
     """
-    from nbcatalog.nodedisk import node_disk
+    from nbcatalog.nodedisk import node_disk_of, resolve_current
 
     chosen = [catalog.get(name) for name in dict.fromkeys(names)] if names else list(catalog.images)
     _check_tag(to)
     reads = asyncio.Semaphore(MAX_PACKAGE_READS)
-
-    async def disk() -> NodeDisk | None:
-        return await node_disk(session, catalog) if with_node_disk else None
-
-    plans, found = await asyncio.gather(
-        asyncio.gather(*(_plan(session, catalog, image, to, highlights, reads, progress) for image in chosen)),
-        disk(),
+    known: dict[str, ResolvedImage | str] = {}
+    found: NodeDisk | None = None
+    if with_node_disk:  # every current tag resolved once, for the node disk and the plans alike
+        resolved, errors = await resolve_current(session, catalog)
+        known = {**errors, **resolved}
+        found = node_disk_of(catalog, resolved, errors)
+    plans = await asyncio.gather(
+        *(_plan(session, catalog, image, to, highlights, reads, progress, known.get(image.name)) for image in chosen)
     )
     return CatalogPlan(catalog.path, tuple(plans), found)
